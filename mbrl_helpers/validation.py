@@ -1,0 +1,37 @@
+"""Argument checks shared by the package: clear errors naming the parameter,
+the value given and what is allowed."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None) -> None:
+    """Raise TypeError unless value is an integer, ValueError unless low <= value <= high."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if low is not None and value < low:
+        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+    if high is not None and value > high:
+        allowed = f"<= {high}" if low is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
+
+
+def check_number(name: str, value: object, *, low: float | None = None) -> None:
+    """Raise TypeError unless value is a real number, ValueError unless value >= low."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    if value != value:  # NaN
+        raise ValueError(f"{name} must be a number, got NaN")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
+def check_unit_interval(name: str, value: object, *, low_open: bool = False) -> None:
+    """Raise unless value lies in [0, 1], or in (0, 1] when low_open."""
+    check_number(name, value)
+    ok = (0 < value <= 1) if low_open else (0 <= value <= 1)
+    if not ok:
+        allowed = "(0, 1]" if low_open else "[0, 1]"
+        raise ValueError(f"{name} must be in {allowed}, got {value}")
