@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from mbrl_helpers.envs import GridMaze, as_maze
 from mbrl_helpers.validation import check_int, check_unit_interval
@@ -135,7 +135,7 @@ def new_tabular_model(n_states: int, n_actions: int = N_ACTIONS) -> TabularModel
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def model_update(
     model: TabularModel, s: int, a: int, r: float, s_next: int, terminated: bool
 ) -> None:
@@ -148,7 +148,7 @@ def model_update(
     model.terminated[s, a] = terminated
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def model_sample(model: TabularModel) -> tuple[int, int]:
     """A random previously seen state, and a random action previously taken in it."""
     s = model.seen_states[random_index(model.n_seen[0])]
@@ -167,12 +167,29 @@ def model_sample(model: TabularModel) -> tuple[int, int]:
 
 @njit(cache=True)
 def planning(q: np.ndarray, model: TabularModel, n: int, alpha: float, gamma: float) -> None:
-    """n planning updates: Q-learning on transitions replayed from the model."""
+    """n planning updates: Q-learning on transitions replayed from the model.
+
+    Each update samples exactly as model_sample does (a seen state, then an
+    action tried there; tests check the two agree draw for draw). The sampling
+    is written out here rather than called because in numba every call that
+    passes arrays pays reference counting, about a third of an update's cost.
+    """
+    next_state, reward, terminated = model.next_state, model.reward, model.terminated
+    seen_states, n_seen = model.seen_states, model.n_seen[0]
     for _ in range(n):
-        s, a = model_sample(model)
+        s = seen_states[random_index(n_seen)]          # a previously seen state ...
+        n_tried = 0
+        for a in range(N_ACTIONS):
+            if next_state[s, a] >= 0:
+                n_tried += 1
+        pick = random_index(n_tried)                     # ... an action tried there
+        a = 0
+        while next_state[s, a] < 0 or pick > 0:
+            if next_state[s, a] >= 0:
+                pick -= 1
+            a += 1
         q_learning_update(
-            q, s, a, model.reward[s, a], model.next_state[s, a], model.terminated[s, a],
-            alpha, gamma,
+            q, s, a, reward[s, a], next_state[s, a], terminated[s, a], alpha, gamma
         )
 
 
@@ -223,6 +240,46 @@ def dyna_q_episodes(
         if total == stop_after_steps:
             break
     return steps
+
+
+@njit(cache=True, parallel=True)
+def dyna_q_runs(
+    next_state: np.ndarray,
+    reward: np.ndarray,
+    terminated: np.ndarray,
+    start: int,
+    run_seeds: np.ndarray,
+    planning_steps: int,
+    episodes: int,
+    alpha: float,
+    epsilon: float,
+    gamma: float,
+    max_steps_per_episode: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Independent Dyna-Q agents, one per seed in run_seeds (runs,), on the cores available.
+
+    Each run seeds its own thread's generator before it starts, so results do
+    not depend on how runs are spread over threads.
+    Returns steps (runs, episodes) int64 and q (runs, n_states, 4) float64.
+    """
+    runs = run_seeds.shape[0]
+    n_states = next_state.shape[0]
+    steps = np.zeros((runs, episodes), dtype=np.int64)
+    q = np.zeros((runs, n_states, N_ACTIONS))
+    for run in prange(runs):
+        np.random.seed(run_seeds[run])
+        model = TabularModel(
+            np.full((n_states, N_ACTIONS), -1, dtype=np.int64),
+            np.zeros((n_states, N_ACTIONS)),
+            np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
+            np.zeros(n_states, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+        )
+        steps[run] = dyna_q_episodes(
+            next_state, reward, terminated, start, q[run], model, planning_steps,
+            episodes, alpha, epsilon, gamma, max_steps_per_episode, -1,
+        )
+    return steps, q
 
 
 @dataclass
@@ -285,17 +342,11 @@ def run_dyna_q(
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     tables = grid.tables()
     run_seeds = run_seeds_from(seed, runs)
-    steps = np.zeros((runs, episodes), dtype=np.int64)
-    q_all = np.zeros((runs, grid.n_states, N_ACTIONS))
-    for run in range(runs):
-        seed_numba(run_seeds[run])
-        model = new_tabular_model(grid.n_states)
-        steps[run] = dyna_q_episodes(
-            tables.next_state, tables.reward, tables.terminated, tables.start,
-            q_all[run], model, planning_steps, episodes,
-            alpha, epsilon, gamma, max_steps_per_episode, -1,
-        )
-    return DynaQResult(steps=steps, q=q_all, run_seeds=run_seeds, planning_steps=planning_steps)
+    steps, q = dyna_q_runs(
+        tables.next_state, tables.reward, tables.terminated, tables.start, run_seeds,
+        planning_steps, episodes, alpha, epsilon, gamma, max_steps_per_episode,
+    )
+    return DynaQResult(steps=steps, q=q, run_seeds=run_seeds, planning_steps=planning_steps)
 
 
 def q_snapshot(

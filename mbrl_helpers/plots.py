@@ -1,0 +1,161 @@
+"""Figures of the course: the book's curves and maze drawings (matplotlib).
+
+Colours are Okabe-Ito (safe for colour-blind readers) and every curve also has
+its own line style and marker, so figures read in greyscale too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+
+from mbrl_helpers.envs import ACTION_DELTAS, GridMaze
+
+# Okabe & Ito (2008), the palette recommended for colour-blind readers.
+COLOURS = (
+    "#000000",  # black
+    "#E69F00",  # orange
+    "#0072B2",  # blue
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#F0E442",  # yellow
+)
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1)), "-")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+# Light to dark sequential map for values (greyscale-safe: lightness grows with value).
+VALUE_CMAP = LinearSegmentedColormap.from_list("value", ["#FFFFFF", "#56B4E9", "#0072B2", "#002B4D"])
+
+
+def style(i: int) -> dict:
+    """Colour, line style and marker of the i-th curve of a figure."""
+    return {
+        "color": COLOURS[i % len(COLOURS)],
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+    }
+
+
+def plot_steps_per_episode(
+    curves: Mapping[str, np.ndarray],
+    *,
+    first_episode: int = 2,
+    optimum: int | None = 14,
+    ax: Axes | None = None,
+    title: str = "Dyna Maze: steps per episode (Figure 8.2)",
+    ylim: tuple[float, float] | None = (0, 800),
+) -> Figure:
+    """Steps per episode, one curve per label, as in the book's Figure 8.2.
+
+    curves: label -> (episodes,) mean steps per episode (episode 1 first).
+    first_episode: the first episode drawn (the book starts at 2: episode 1
+    is a random walk of about the same length for every agent).
+    optimum: draw the shortest path length as a reference line.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+    else:
+        fig = ax.figure
+    for i, (label, steps) in enumerate(curves.items()):
+        steps = np.asarray(steps, dtype=float)
+        episodes = np.arange(1, steps.shape[0] + 1)
+        shown = episodes >= first_episode
+        ax.plot(episodes[shown], steps[shown], label=label, markevery=5, markersize=5,
+                linewidth=1.8, **style(i))
+    if optimum is not None:
+        ax.axhline(optimum, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
+        ax.annotate(f"shortest path: {optimum} steps", xy=(0.99, optimum), xycoords=("axes fraction", "data"),
+                    ha="right", va="bottom", fontsize=8, color="#555555")
+    ax.set_xlabel("episode")
+    ax.set_ylabel("steps per episode (mean over runs)")
+    ax.set_title(title)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def draw_maze(
+    maze: GridMaze,
+    q: np.ndarray | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    show_values: bool = False,
+    path: Sequence[int] | None = None,
+) -> Figure:
+    """Draw a maze: walls dark, S and G labelled; optionally a policy, values and a path.
+
+    q: (n_states, 4) action values. An arrow shows the greedy action in every
+    state whose best value is positive (where all values are 0 the agent has
+    no preference, as in the book's Figure 8.3). Ties draw every best arrow.
+    show_values: shade each open cell by max_a q(s, a).
+    path: cell indices to draw as a line (e.g. from tabular.greedy_path).
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.6 * maze.n_cols + 0.6, 0.6 * maze.n_rows + 0.5))
+    else:
+        fig = ax.figure
+    rows, cols = maze.n_rows, maze.n_cols
+    if show_values and q is not None:
+        values = np.asarray(q).max(axis=1).reshape(rows, cols)
+        values = np.where(maze.walls, np.nan, values)
+        image = ax.imshow(values, cmap=VALUE_CMAP, vmin=0, vmax=max(1e-9, np.nanmax(values)),
+                          extent=(-0.5, cols - 0.5, rows - 0.5, -0.5))
+        fig.colorbar(image, ax=ax, fraction=0.035, pad=0.02, label=r"$\max_a Q(s, a)$")
+    wall_rows, wall_cols = np.nonzero(maze.walls)
+    for r, c in zip(wall_rows, wall_cols, strict=True):
+        ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, color="#404040"))
+    for label, cell in [("S", maze.start)] + [("G", g) for g in maze.goals]:
+        r, c = maze.to_cell(cell)
+        ax.text(c, r, label, ha="center", va="center", fontsize=12, fontweight="bold",
+                color=COLOURS[4] if label == "G" else COLOURS[2])
+    if q is not None:
+        q = np.asarray(q)
+        for s in maze.open_states():
+            best = q[s].max()
+            if best <= 0 or maze.is_goal(s):
+                continue
+            r, c = maze.to_cell(s)
+            for a in np.flatnonzero(q[s] == best):
+                d_row, d_col = ACTION_DELTAS[a]
+                ax.annotate("", xy=(c + 0.38 * d_col, r + 0.38 * d_row), xytext=(c, r),
+                            arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.3})
+    if path is not None and len(path) > 1:
+        cells = np.array([maze.to_cell(s) for s in path])
+        ax.plot(cells[:, 1], cells[:, 0], color=COLOURS[1], linewidth=3, alpha=0.8,
+                solid_capstyle="round", label=f"greedy path ({len(path) - 1} steps)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), frameon=False, fontsize=8)
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
+    ax.grid(which="minor", color="#BBBBBB", linewidth=0.6)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def policy_comparison(
+    maze: GridMaze, q_by_label: Mapping[str, np.ndarray], *, suptitle: str | None = None
+) -> Figure:
+    """Side-by-side greedy policies, e.g. Figure 8.3 (n = 0 vs n = 50)."""
+    fig, axes = plt.subplots(1, len(q_by_label), figsize=(5.2 * len(q_by_label), 3.8))
+    for ax, (label, q) in zip(np.atleast_1d(axes), q_by_label.items(), strict=True):
+        n_arrows = int((np.asarray(q).max(axis=1) > 0).sum())
+        draw_maze(maze, q, ax=ax, title=f"{label}: {n_arrows} states with a preferred action")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,72 @@
+"""The plain functions behind the notebooks' sliders, and the one helper that wires them.
+
+A callback takes the slider values as keyword arguments and returns a
+matplotlib Figure. Tests call callbacks directly; notebooks only wire sliders
+to them with `interactive_figure`. Results are cached, so moving a slider back
+to a value already seen redraws at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from mbrl_helpers import plots, tabular
+from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.validation import check_int
+
+
+@lru_cache(maxsize=512)
+def dyna_maze_mean_steps(planning_steps: int, runs: int, episodes: int, seed: int) -> np.ndarray:
+    """Mean steps per episode, (episodes,), of Dyna-Q on the Dyna Maze (cached; read-only)."""
+    result = tabular.run_dyna_q(
+        GridMaze(DYNA_MAZE_LAYOUT), planning_steps=planning_steps, episodes=episodes,
+        runs=runs, seed=seed,
+    )
+    mean = result.mean_steps
+    mean.flags.writeable = False
+    return mean
+
+
+def planning_steps_figure(k: int, *, runs: int = 30, episodes: int = 50, seed: int = 0) -> Figure:
+    """Slider callback of notebook 01: steps per episode for k planning steps beside k = 0.
+
+    k: planning steps per real step, 0..100 on the slider (any k >= 0 works).
+    Averaged over `runs` agents (the book's 30). Returns the figure.
+    """
+    check_int("k", k, low=0)
+    curves = {"k = 0 (Q-learning)": dyna_maze_mean_steps(0, runs, episodes, seed)}
+    if k != 0:
+        curves[f"k = {k} planning steps"] = dyna_maze_mean_steps(k, runs, episodes, seed)
+    fig = plots.plot_steps_per_episode(
+        curves, title=f"Dyna-Q with k = {k} planning steps ({runs} runs)"
+    )
+    return fig
+
+
+def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywidgets.VBox
+    """Sliders above an output area that shows callback(**slider values).
+
+    Each slider should have continuous_update=False, so the figure is redrawn
+    once, on release. Returns the widget box to display.
+    """
+    import ipywidgets
+    from IPython.display import display
+
+    output = ipywidgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        fig = callback(**{name: slider.value for name, slider in sliders.items()})
+        with output:
+            output.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)  # drawn once in the output area, not again by the inline backend
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([*sliders.values(), output])

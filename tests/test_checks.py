@@ -1,0 +1,83 @@
+"""Every check accepts the reference solution and rejects typical wrong answers."""
+
+import numpy as np
+
+from mbrl_helpers import checks, tabular
+
+
+def reference_update(q, s, a, r, s_next, terminated, alpha, gamma):
+    target = r if terminated else r + gamma * np.max(q[s_next])
+    td_error = target - q[s, a]
+    q[s, a] += alpha * td_error
+    return td_error
+
+
+def update_without_terminal_handling(q, s, a, r, s_next, terminated, alpha, gamma):
+    td_error = r + gamma * np.max(q[s_next]) - q[s, a]
+    q[s, a] += alpha * td_error
+    return td_error
+
+
+def update_with_wrong_sign(q, s, a, r, s_next, terminated, alpha, gamma):
+    target = r if terminated else r + gamma * np.max(q[s_next])
+    td_error = target - q[s, a]
+    q[s, a] -= alpha * td_error
+    return td_error
+
+
+def update_bootstrapping_from_s(q, s, a, r, s_next, terminated, alpha, gamma):
+    target = r if terminated else r + gamma * np.max(q[s])
+    q[s, a] += alpha * (target - q[s, a])
+    return target - q[s, a]
+
+
+def stub(*args):
+    raise NotImplementedError("write the update")
+
+
+def test_q_learning_update_check(capsys):
+    assert checks.check_q_learning_update(reference_update)
+    assert checks.check_q_learning_update(tabular.q_learning_update)
+    assert "Correct" in capsys.readouterr().out
+    assert not checks.check_q_learning_update(update_without_terminal_handling)
+    assert "target is just r" in capsys.readouterr().out
+    assert not checks.check_q_learning_update(update_with_wrong_sign)
+    assert "sign" in capsys.readouterr().out
+    assert not checks.check_q_learning_update(update_bootstrapping_from_s)
+    assert "differs from the reference" in capsys.readouterr().out
+    assert not checks.check_q_learning_update(stub)
+    assert "NotImplementedError" in capsys.readouterr().out
+
+
+def reference_planning(q, model, n, alpha, gamma):
+    for _ in range(n):
+        s, a = tabular.model_sample(model)
+        tabular.q_learning_update(q, s, a, model.reward[s, a], model.next_state[s, a],
+                                  model.terminated[s, a], alpha, gamma)
+
+
+def planning_off_by_one(q, model, n, alpha, gamma):
+    reference_planning(q, model, n - 1, alpha, gamma)
+
+
+def planning_ignoring_termination(q, model, n, alpha, gamma):
+    for _ in range(n):
+        s, a = tabular.model_sample(model)
+        tabular.q_learning_update(q, s, a, model.reward[s, a], model.next_state[s, a],
+                                  False, alpha, gamma)
+
+
+def planning_on_a_copy(q, model, n, alpha, gamma):
+    reference_planning(q.copy(), model, n, alpha, gamma)
+
+
+def test_planning_check(capsys):
+    assert checks.check_planning(reference_planning)
+    assert "Correct" in capsys.readouterr().out
+    assert not checks.check_planning(planning_off_by_one)
+    assert "one update too few" in capsys.readouterr().out
+    assert not checks.check_planning(planning_ignoring_termination)
+    assert "terminated" in capsys.readouterr().out
+    assert not checks.check_planning(planning_on_a_copy)
+    assert "did not change" in capsys.readouterr().out
+    assert not checks.check_planning(stub)
