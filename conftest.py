@@ -7,11 +7,13 @@ sets them as well), in case pytest is run directly.
 
 import os
 
-for name, value in {
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "TQDM_DISABLE": "1",
-    "PYTHONHASHSEED": "0",
-    "MPLBACKEND": "Agg",
-}.items():
+import matplotlib
+
+from course import TEST_ENV
+
+for name, value in TEST_ENV.items():
     os.environ.setdefault(name, value)
+
+# The kernels draw with the inline backend (from the environment); the unit
+# tests in this process draw off-screen.
+matplotlib.use("Agg")

@@ -22,13 +22,14 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 
 # Stable, machine-independent notebook outputs: one thread for BLAS and torch,
-# no progress bars in stored outputs, a fixed matplotlib backend.
+# no progress bars in stored outputs, a fixed matplotlib backend (the notebook
+# inline one, so kernels started by nbval draw figures as Jupyter does).
 TEST_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "TQDM_DISABLE": "1",
     "PYTHONHASHSEED": "0",
-    "MPLBACKEND": "Agg",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 
 

@@ -31,7 +31,8 @@ LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1)),
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 # Light to dark sequential map for values (greyscale-safe: lightness grows with value).
-VALUE_CMAP = LinearSegmentedColormap.from_list("value", ["#FFFFFF", "#56B4E9", "#0072B2", "#002B4D"])
+# Kept light enough that black arrows stay readable on the darkest cell.
+VALUE_CMAP = LinearSegmentedColormap.from_list("value", ["#FFFFFF", "#CFE8F7", "#7CC3EC", "#3A9BD5"])
 
 
 def style(i: int) -> dict:
@@ -117,7 +118,8 @@ def draw_maze(
         ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, color="#404040"))
     for label, cell in [("S", maze.start)] + [("G", g) for g in maze.goals]:
         r, c = maze.to_cell(cell)
-        ax.text(c, r, label, ha="center", va="center", fontsize=12, fontweight="bold",
+        # in the cell's corner, so a policy arrow drawn from its centre stays visible
+        ax.text(c - 0.42, r - 0.4, label, ha="left", va="top", fontsize=10, fontweight="bold",
                 color=COLOURS[4] if label == "G" else COLOURS[2])
     if q is not None:
         q = np.asarray(q)
@@ -154,7 +156,8 @@ def policy_comparison(
     fig, axes = plt.subplots(1, len(q_by_label), figsize=(5.2 * len(q_by_label), 3.8))
     for ax, (label, q) in zip(np.atleast_1d(axes), q_by_label.items(), strict=True):
         n_arrows = int((np.asarray(q).max(axis=1) > 0).sum())
-        draw_maze(maze, q, ax=ax, title=f"{label}: {n_arrows} states with a preferred action")
+        noun = "state" if n_arrows == 1 else "states"
+        draw_maze(maze, q, ax=ax, title=f"{label}: {n_arrows} {noun} with a preferred action")
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
