@@ -62,6 +62,7 @@ def plot_steps_per_episode(
     """
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.2))
+        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.12, top=0.92)  # no tight_layout: 2x faster
     else:
         fig = ax.figure
     for i, (label, steps) in enumerate(curves.items()):
@@ -81,7 +82,6 @@ def plot_steps_per_episode(
         ax.set_ylim(*ylim)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     return fig
 
 

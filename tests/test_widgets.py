@@ -61,3 +61,14 @@ def test_draw_maze_arrows_follow_the_greedy_policy():
     arrows = [c for c in fig.axes[0].texts if getattr(c, "arrow_patch", None) is not None]
     assert len(arrows) == 2  # only states with a positive value get an arrow
     plt.close(fig)
+
+
+def test_precompute_fills_the_cache_the_slider_reads():
+    widgets.dyna_maze_mean_steps.cache_clear()
+    widgets.precompute_planning_steps([0, 5], runs=2, episodes=3)
+    assert widgets.dyna_maze_mean_steps.cache_info().currsize == 2
+    widgets.planning_steps_figure(5, runs=2, episodes=3)
+    assert widgets.dyna_maze_mean_steps.cache_info().misses == 2  # the figure was drawn from the cache
+    plt.close("all")
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        widgets.precompute_planning_steps([-5])
