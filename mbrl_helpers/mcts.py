@@ -1,0 +1,598 @@
+"""Planning by looking ahead with a model: Monte Carlo rollouts and UCT (Sutton & Barto 8.10-8.11).
+
+The model is any step function of the shared interface (mbrl_helpers.simulators):
+step(states, actions) -> (next_states, rewards, terminated), batched over states.
+
+    rollout_planning   flat Monte Carlo: per root action, the mean return of random rollouts
+    mcts_search        UCT: selection by UCB1, expansion, rollout, backup; act by most visits
+    reuse_subtree      keep the chosen child's subtree for the next decision
+    run_episode        act in a real gymnasium env with either planner
+
+The pieces of one UCT simulation are small functions the notebook teaches one at
+a time: ucb1_score, select_child, expand, rollout, path_returns, backup.
+They are written in plain Python and work with any step function, e.g. a neural
+model. For the course's perfect simulators (simulators.compiled_model) the same
+algorithm also runs as one numba function, draw for draw identical (tests check
+it) and about a hundred times faster. Random numbers come from numba's
+generator (tabular.seed_numba), so both paths see the same draws.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import NamedTuple
+
+import gymnasium as gym
+import numpy as np
+from numba import njit
+
+from mbrl_helpers.simulators import StepFn, check_step_output, compiled_model, compiled_step
+from mbrl_helpers.tabular import random_index, seed_numba
+from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+
+
+# -- the search tree -----------------------------------------------------------------------
+class Tree(NamedTuple):
+    """A search tree in flat arrays; node 0 is the root, n_nodes[0] nodes are in use.
+
+    states:    (N, *state_shape) the model state of each node (root: the real state).
+    parent:    (N,) int64, the parent node (-1 for the root).
+    action:    (N,) int64, the action that led from the parent (-1 for the root).
+    children:  (N, A) int64, child node per action, -1 where not expanded yet.
+    visits:    (N,) int64, simulations that passed through the node.
+    value_sum: (N,) float64, sum of the discounted returns sampled from the node's state on.
+    reward:    (N,) float64, reward of the transition into the node (0 for the root).
+    terminal:  (N,) bool, True where the transition into the node ended the episode.
+    n_nodes:   (1,) int64, nodes in use (a one-element array so compiled code can grow it).
+    """
+
+    states: np.ndarray
+    parent: np.ndarray
+    action: np.ndarray
+    children: np.ndarray
+    visits: np.ndarray
+    value_sum: np.ndarray
+    reward: np.ndarray
+    terminal: np.ndarray
+    n_nodes: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.n_nodes[0])
+
+    def q_values(self, node: int, gamma: float) -> np.ndarray:
+        """(A,) Q(s, a) = r + gamma * mean return of each child of node; NaN where unvisited."""
+        kids = self.children[node]
+        q = np.full(kids.shape[0], np.nan)
+        seen = kids >= 0
+        seen[seen] = self.visits[kids[seen]] > 0
+        k = kids[seen]
+        q[seen] = self.reward[k] + gamma * self.value_sum[k] / self.visits[k]
+        return q
+
+    def depth_of(self) -> np.ndarray:
+        """(n_nodes,) int64 depth of every node in use (root 0)."""
+        depth = np.zeros(self.size, dtype=np.int64)
+        for node in range(1, self.size):  # parents are always created before children
+            depth[node] = depth[self.parent[node]] + 1
+        return depth
+
+
+def new_tree(root_state: np.ndarray, n_actions: int, capacity: int) -> Tree:
+    """An empty tree with room for `capacity` nodes; only the root, not yet visited."""
+    root_state = np.asarray(root_state)
+    tree = Tree(
+        states=np.zeros((capacity, *root_state.shape), dtype=root_state.dtype),
+        parent=np.full(capacity, -1, dtype=np.int64),
+        action=np.full(capacity, -1, dtype=np.int64),
+        children=np.full((capacity, n_actions), -1, dtype=np.int64),
+        visits=np.zeros(capacity, dtype=np.int64),
+        value_sum=np.zeros(capacity),
+        reward=np.zeros(capacity),
+        terminal=np.zeros(capacity, dtype=np.bool_),
+        n_nodes=np.ones(1, dtype=np.int64),
+    )
+    tree.states[0] = root_state
+    return tree
+
+
+def _grow(tree: Tree, capacity: int) -> Tree:
+    """A copy of tree with room for `capacity` nodes (the used part is kept)."""
+    n = tree.size
+    bigger = new_tree(tree.states[0], tree.children.shape[1], max(capacity, n))
+    for name in Tree._fields[:-1]:
+        getattr(bigger, name)[:n] = getattr(tree, name)[:n]
+    bigger.n_nodes[0] = n
+    return bigger
+
+
+def reuse_subtree(tree: Tree, action: int) -> Tree | None:
+    """The subtree under the root's child for `action`, re-indexed with that child as root.
+
+    Its statistics carry over to the next decision (Sutton & Barto 8.11). Returns
+    None if the child was never expanded.
+    """
+    child = int(tree.children[0, action])
+    if child < 0:
+        return None
+    keep = [child]                      # breadth-first: parents before children
+    for node in keep:
+        keep.extend(int(k) for k in tree.children[node] if k >= 0)
+    keep_arr = np.array(keep, dtype=np.int64)
+    new_index = np.full(tree.size, -1, dtype=np.int64)
+    new_index[keep_arr] = np.arange(keep_arr.size)
+    sub = new_tree(tree.states[child], tree.children.shape[1], keep_arr.size)
+    for name in ("states", "visits", "value_sum", "reward", "terminal", "action"):
+        getattr(sub, name)[:] = getattr(tree, name)[keep_arr]
+    kids = tree.children[keep_arr]
+    sub.children[:] = np.where(kids >= 0, new_index[np.maximum(kids, 0)], -1)
+    sub.parent[1:] = new_index[tree.parent[keep_arr[1:]]]
+    sub.parent[0], sub.action[0], sub.reward[0] = -1, -1, 0.0
+    sub.n_nodes[0] = keep_arr.size
+    return sub
+
+
+# -- the pieces of one simulation ----------------------------------------------------------
+@njit(cache=True)
+def ucb1_score(q: float, parent_visits: int, child_visits: int, c: float) -> float:
+    """UCB1 (Auer et al. 2002) as used by UCT: q + c * sqrt(ln N / n).
+
+    q: the child's action value, normalised to [0, 1]; parent_visits N >= 1;
+    child_visits n >= 0 (an unvisited child scores +inf: try everything once);
+    c >= 0 the exploration constant (sqrt(2) in UCB1's regret bound).
+    """
+    if child_visits == 0:
+        return math.inf
+    return q + c * math.sqrt(math.log(parent_visits) / child_visits)
+
+
+@njit(cache=True)
+def normalised(q: float, q_min: float, q_max: float) -> float:
+    """Min-max normalisation of q to [0, 1] over the values seen in the tree (0.5 if all equal)."""
+    if q_max > q_min:
+        return (q - q_min) / (q_max - q_min)
+    return 0.5
+
+
+def select_child(tree: Tree, node: int, c: float, gamma: float, bounds: list[float] | None) -> int:
+    """The child of a fully expanded node with the highest UCB1 score (ties: lowest action).
+
+    bounds: [q_min, q_max] over the tree for min-max normalisation, or None (raw Q).
+    """
+    best_child, best_score = -1, -math.inf
+    for child in tree.children[node]:
+        q = tree.reward[child] + gamma * tree.value_sum[child] / tree.visits[child]
+        if bounds is not None:
+            q = normalised(q, bounds[0], bounds[1])
+        score = ucb1_score(q, tree.visits[node], tree.visits[child], c)
+        if score > best_score:
+            best_child, best_score = int(child), score
+    return best_child
+
+
+def expand(step_fn: StepFn, tree: Tree, node: int, action: int) -> int:
+    """Add the child that `action` leads to from node (one model step); return its index."""
+    next_states, rewards, terminated = step_fn(tree.states[node][None], np.array([action]))
+    child = tree.size
+    tree.n_nodes[0] += 1
+    tree.states[child] = next_states[0]
+    tree.reward[child], tree.terminal[child] = rewards[0], terminated[0]
+    tree.parent[child], tree.action[child] = node, action
+    tree.children[node, action] = child
+    return child
+
+
+def rollout(step_fn: StepFn, state: np.ndarray, depth: int, gamma: float,
+            n_actions: int) -> tuple[float, int]:
+    """Discounted return of up to `depth` uniformly random actions from state.
+
+    Stops early when the model says the episode terminated. Returns (return, model steps).
+    """
+    states, ret, discount = state[None], 0.0, 1.0
+    for t in range(depth):
+        action = random_index(n_actions)
+        states, rewards, terminated = step_fn(states, np.array([action]))
+        ret += discount * rewards[0]
+        discount *= gamma
+        if terminated[0]:
+            return ret, t + 1
+    return ret, depth
+
+
+def path_returns(rewards: np.ndarray, leaf_value: float, gamma: float) -> np.ndarray:
+    """The return from each node of a path, root first: G_i = r_{i+1} + gamma * G_{i+1}.
+
+    rewards: (k,) rewards of the k transitions root -> ... -> leaf (rewards[i] is
+    the reward of entering path node i + 1). leaf_value: the return estimated at the
+    leaf (a rollout's return; 0 at a terminal). Returns (k + 1,) float64, G_k = leaf_value.
+    """
+    returns = np.empty(len(rewards) + 1)
+    g = float(leaf_value)
+    returns[-1] = g
+    for i in range(len(rewards) - 1, -1, -1):
+        g = rewards[i] + gamma * g
+        returns[i] = g
+    return returns
+
+
+def backup(tree: Tree, path: list[int], leaf_value: float, gamma: float,
+           bounds: list[float] | None = None) -> None:
+    """Add one sampled return to every node on path (root first), discounting on the way up.
+
+    bounds, if given, is widened to include each updated node's new mean Q.
+    """
+    returns = path_returns(tree.reward[path[1:]], leaf_value, gamma)
+    for node, g in zip(path, returns, strict=True):
+        tree.visits[node] += 1
+        tree.value_sum[node] += g
+        if bounds is not None and node != path[0]:
+            q = tree.reward[node] + gamma * tree.value_sum[node] / tree.visits[node]
+            bounds[0], bounds[1] = min(bounds[0], q), max(bounds[1], q)
+
+
+def simulate(step_fn: StepFn, tree: Tree, depth: int, c: float, gamma: float,
+             bounds: list[float] | None) -> int:
+    """One UCT simulation: select, expand, roll out, back up. Returns model steps used."""
+    node, path = 0, [0]
+    while not tree.terminal[node]:
+        untried = np.flatnonzero(tree.children[node] < 0)
+        if untried.size:                                          # expansion
+            node = expand(step_fn, tree, node, int(untried[random_index(untried.size)]))
+            path.append(node)
+            if tree.terminal[node]:
+                backup(tree, path, 0.0, gamma, bounds)
+                return 1
+            value, steps = rollout(step_fn, tree.states[node], depth, gamma,
+                                   tree.children.shape[1])        # simulation
+            backup(tree, path, value, gamma, bounds)             # backup
+            return 1 + steps
+        node = select_child(tree, node, c, gamma, bounds)         # selection
+        path.append(node)
+    backup(tree, path, 0.0, gamma, bounds)                      # a terminal: nothing follows
+    return 0
+
+
+def _tree_bounds(tree: Tree, gamma: float) -> list[float]:
+    """[q_min, q_max] of the mean Q of every visited non-root node (inf, -inf if none)."""
+    n = tree.size
+    visited = np.flatnonzero(tree.visits[1:n] > 0) + 1
+    if visited.size == 0:
+        return [math.inf, -math.inf]
+    q = tree.reward[visited] + gamma * tree.value_sum[visited] / tree.visits[visited]
+    return [float(q.min()), float(q.max())]
+
+
+# -- the compiled twin (same algorithm, same draws) ---------------------------------------
+@njit(cache=True)
+def _rollout_compiled(kind, ns, rw, tm, state, depth, gamma, n_actions, buf_a, buf_b):
+    buf_a[:] = state
+    ret, discount = 0.0, 1.0
+    for t in range(depth):
+        action = random_index(n_actions)
+        r, done = compiled_step(kind, ns, rw, tm, buf_a, action, buf_b)
+        buf_a[:] = buf_b
+        ret += discount * r
+        discount *= gamma
+        if done:
+            return ret, t + 1
+    return ret, depth
+
+
+@njit(cache=True)
+def _search_compiled(kind, ns, rw, tm, states, parent, action, children, visits, value_sum,
+                     reward, terminal, n_nodes, n_simulations, depth, c, gamma, normalise,
+                     q_min, q_max):
+    """n_simulations UCT simulations on a tree whose states are (N, D) float64.
+
+    Mirrors `simulate` statement for statement. Returns the model steps used.
+    """
+    n_actions = children.shape[1]
+    path = np.empty(states.shape[0], dtype=np.int64)
+    returns = np.empty(states.shape[0])
+    buf_a, buf_b = np.empty(states.shape[1]), np.empty(states.shape[1])
+    total_steps = 0
+    for _ in range(n_simulations):
+        node, length, value = 0, 1, 0.0
+        path[0] = 0
+        while not terminal[node]:
+            n_untried = 0
+            for a in range(n_actions):
+                if children[node, a] < 0:
+                    n_untried += 1
+            if n_untried > 0:
+                pick = random_index(n_untried)
+                a = 0
+                while children[node, a] >= 0 or pick > 0:
+                    if children[node, a] < 0:
+                        pick -= 1
+                    a += 1
+                child = n_nodes[0]
+                n_nodes[0] += 1
+                r, done = compiled_step(kind, ns, rw, tm, states[node], a, states[child])
+                reward[child], terminal[child] = r, done
+                parent[child], action[child] = node, a
+                children[node, a] = child
+                node = child
+                path[length] = node
+                length += 1
+                total_steps += 1
+                if not done:
+                    value, steps = _rollout_compiled(kind, ns, rw, tm, states[node], depth,
+                                                     gamma, n_actions, buf_a, buf_b)
+                    total_steps += steps
+                break
+            best_child, best_score = -1, -math.inf
+            for a in range(n_actions):
+                kid = children[node, a]
+                q = reward[kid] + gamma * value_sum[kid] / visits[kid]
+                if normalise:
+                    q = normalised(q, q_min, q_max)
+                score = ucb1_score(q, visits[node], visits[kid], c)
+                if score > best_score:
+                    best_child, best_score = kid, score
+            node = best_child
+            path[length] = node
+            length += 1
+        g = value                                   # backup, as path_returns + backup
+        returns[length - 1] = g
+        for i in range(length - 2, -1, -1):
+            g = reward[path[i + 1]] + gamma * g
+            returns[i] = g
+        for i in range(length):
+            node = path[i]
+            visits[node] += 1
+            value_sum[node] += returns[i]
+            if normalise and i > 0:
+                q = reward[node] + gamma * value_sum[node] / visits[node]
+                q_min, q_max = min(q_min, q), max(q_max, q)
+    return total_steps
+
+
+@njit(cache=True)
+def _flat_compiled(kind, ns, rw, tm, root, n_actions, n_simulations, depth, gamma,
+                   counts, sums):
+    buf_a, buf_b, first = np.empty(root.shape[0]), np.empty(root.shape[0]), np.empty(root.shape[0])
+    total_steps = 0
+    for i in range(n_simulations):
+        a = i % n_actions
+        r, done = compiled_step(kind, ns, rw, tm, root, a, first)
+        total_steps += 1
+        g = r
+        if not done:
+            value, steps = _rollout_compiled(kind, ns, rw, tm, first, depth, gamma, n_actions,
+                                             buf_a, buf_b)
+            g = r + gamma * value
+            total_steps += steps
+        counts[a] += 1
+        sums[a] += g
+    return total_steps
+
+
+# -- the planners ----------------------------------------------------------------------
+class SearchResult(NamedTuple):
+    """What a planner returns for one decision (in the spirit of mctx's PolicyOutput).
+
+    action:          the action to take (most visited for MCTS, best mean for rollouts).
+    visit_counts:    (A,) int64 simulations through each root action.
+    q_values:        (A,) float64 estimated Q(root, a), NaN where never tried.
+    root_value:      mean sampled return from the root.
+    tree:            the search Tree (None for flat rollout planning).
+    simulated_steps: model transitions this decision used (the compute cost).
+    """
+
+    action: int
+    visit_counts: np.ndarray
+    q_values: np.ndarray
+    root_value: float
+    tree: Tree | None
+    simulated_steps: int
+
+
+def _check_search_args(n_actions: int, n_simulations: int, depth: int, gamma: float,
+                       seed: int | None, c: float = 0.0) -> None:
+    check_int("n_actions", n_actions, low=1)
+    check_int("n_simulations", n_simulations, low=1)
+    check_int("depth", depth, low=1)
+    check_number("c", c, low=0.0)
+    check_unit_interval("gamma", gamma)
+    if seed is not None:
+        check_int("seed", seed, low=0)
+
+
+def _root_state(step_fn: StepFn, root_state: object) -> np.ndarray:
+    """The root as an array the model takes: float64 (D,) or an int64 scalar.
+
+    Steps the model once from it, so a state the model cannot take fails here,
+    with the model's own error message.
+    """
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be a step function (states, actions) -> "
+                        f"(next_states, rewards, terminated), got {type(step_fn).__name__}")
+    state = np.asarray(root_state)
+    if np.issubdtype(state.dtype, np.integer) or state.dtype == np.bool_:
+        state = state.astype(np.int64)
+    elif np.issubdtype(state.dtype, np.floating):
+        state = state.astype(np.float64)
+    else:
+        raise TypeError(f"root_state must be numeric, got dtype {state.dtype}")
+    check_step_output(step_fn, state[None], np.zeros(1, dtype=np.int64))
+    return state
+
+
+def mcts_search(
+    step_fn: StepFn,
+    root_state: np.ndarray | int,
+    *,
+    n_actions: int,
+    n_simulations: int,
+    depth: int,
+    c: float = 1.0,
+    gamma: float = 1.0,
+    normalise: bool = True,
+    seed: int | None = None,
+    tree: Tree | None = None,
+    compiled: bool = True,
+) -> SearchResult:
+    """UCT from root_state with the model step_fn; act by most visits.
+
+    n_simulations: simulations (>= 1), each expanding one new node.
+    depth: random rollout steps after the new node (>= 1).
+    c: UCB1 exploration constant (>= 0). gamma: discount in [0, 1].
+    normalise: min-max normalise Q over the tree before UCB1 (as MuZero and mctx do).
+    seed: reseed numba's generator first (None: continue its stream).
+    tree: a previous search's subtree (reuse_subtree) rooted at root_state, to continue.
+    compiled: use the compiled twin when step_fn is a known perfect simulator.
+    Same seed, same result; the compiled and Python paths agree draw for draw.
+    """
+    _check_search_args(n_actions, n_simulations, depth, gamma, seed, c)
+    state = _root_state(step_fn, root_state)
+    if tree is not None:
+        if tree.children.shape[1] != n_actions or tree.states.shape[1:] != state.shape:
+            raise ValueError("tree was built for another model: its action count or state "
+                             "shape differs from n_actions / root_state")
+        tree = _grow(tree, tree.size + n_simulations)
+    else:
+        tree = new_tree(state, n_actions, n_simulations + 1)
+    if seed is not None:
+        seed_numba(seed)
+    bounds = _tree_bounds(tree, gamma) if normalise else None
+    fast = compiled_model(step_fn) if compiled else None
+    if fast is not None:
+        flat_states = tree.states.reshape(tree.states.shape[0], -1).astype(np.float64)
+        q_min, q_max = _tree_bounds(tree, gamma)
+        steps = _search_compiled(
+            fast.kind, fast.next_state, fast.reward, fast.terminated, flat_states,
+            tree.parent, tree.action, tree.children, tree.visits, tree.value_sum, tree.reward,
+            tree.terminal, tree.n_nodes, n_simulations, depth, float(c), float(gamma),
+            normalise, q_min, q_max)
+        tree.states[:] = flat_states.reshape(tree.states.shape).astype(tree.states.dtype)
+    else:
+        steps = sum(simulate(step_fn, tree, depth, c, gamma, bounds)
+                    for _ in range(n_simulations))
+    return _mcts_result(tree, gamma, steps)
+
+
+def _mcts_result(tree: Tree, gamma: float, steps: int) -> SearchResult:
+    kids = tree.children[0]
+    visits = np.where(kids >= 0, tree.visits[np.maximum(kids, 0)], 0)
+    q = tree.q_values(0, gamma)
+    # most visits; among equals the higher Q, then the lower action index
+    order = np.lexsort((-np.nan_to_num(q, nan=-np.inf), -visits))
+    root_value = tree.value_sum[0] / max(tree.visits[0], 1)
+    return SearchResult(int(order[0]), visits.astype(np.int64), q, float(root_value), tree,
+                        int(steps))
+
+
+def rollout_planning(
+    step_fn: StepFn,
+    root_state: np.ndarray | int,
+    *,
+    n_actions: int,
+    n_simulations: int,
+    depth: int,
+    gamma: float = 1.0,
+    seed: int | None = None,
+    compiled: bool = True,
+) -> SearchResult:
+    """Flat Monte Carlo rollout planning (Sutton & Barto 8.10); act greedily.
+
+    Simulation i tries root action i mod A, then `depth` uniformly random actions;
+    Q(root, a) is the mean of its sampled returns. Same budget meaning as mcts_search.
+    """
+    _check_search_args(n_actions, n_simulations, depth, gamma, seed)
+    state = _root_state(step_fn, root_state)
+    if seed is not None:
+        seed_numba(seed)
+    counts, sums = np.zeros(n_actions, dtype=np.int64), np.zeros(n_actions)
+    fast = compiled_model(step_fn) if compiled else None
+    if fast is not None:
+        steps = _flat_compiled(fast.kind, fast.next_state, fast.reward, fast.terminated,
+                               state.reshape(-1).astype(np.float64), n_actions, n_simulations,
+                               depth, float(gamma), counts, sums)
+    else:
+        steps = 0
+        for i in range(n_simulations):
+            a = i % n_actions
+            next_states, rewards, terminated = step_fn(state[None], np.array([a]))
+            g, steps = float(rewards[0]), steps + 1
+            if not terminated[0]:
+                value, used = rollout(step_fn, next_states[0], depth, gamma, n_actions)
+                g, steps = g + gamma * value, steps + used
+            counts[a] += 1
+            sums[a] += g
+    q = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    action = int(np.argmax(np.nan_to_num(q, nan=-np.inf)))
+    return SearchResult(action, counts, q, float(sums.sum() / counts.sum()), None, int(steps))
+
+
+# -- acting in a real environment ------------------------------------------------------
+class EpisodeResult(NamedTuple):
+    """One episode of a planner acting in a real env.
+
+    total_reward: undiscounted sum of rewards. steps: real steps taken.
+    simulated_steps: model transitions used by all decisions. actions: (steps,) int64.
+    seconds: wall time (machine-dependent: never compare it across machines).
+    """
+
+    total_reward: float
+    steps: int
+    simulated_steps: int
+    actions: np.ndarray
+    seconds: float
+
+
+def run_episode(
+    env: gym.Env,
+    step_fn: StepFn,
+    *,
+    planner: str = "mcts",
+    n_simulations: int,
+    depth: int,
+    c: float = 1.0,
+    gamma: float = 1.0,
+    normalise: bool = True,
+    seed: int = 0,
+    max_steps: int = 500,
+    reuse_tree: bool = True,
+    compiled: bool = True,
+) -> EpisodeResult:
+    """Reset env with seed, then plan every decision with step_fn until the episode ends.
+
+    planner: "mcts" (mcts_search) or "rollout" (rollout_planning). The search is
+    seeded once with `seed`; decisions continue its random stream.
+    reuse_tree (MCTS): start the next search from the chosen child's subtree when the
+    child's state matches the observation (within float32 rounding), else afresh.
+    max_steps: stop after this many real steps (CartPole-v1's limit is 500).
+    """
+    if planner not in ("mcts", "rollout"):
+        raise ValueError(f"planner must be 'mcts' or 'rollout', got {planner!r}")
+    check_int("max_steps", max_steps, low=1)
+    check_int("seed", seed, low=0)
+    n_actions = int(env.action_space.n)
+    obs, _ = env.reset(seed=seed)
+    seed_numba(seed)
+    start = time.perf_counter()
+    total, simulated, actions, tree = 0.0, 0, [], None
+    for _ in range(max_steps):
+        if planner == "mcts":
+            result = mcts_search(step_fn, obs, n_actions=n_actions, n_simulations=n_simulations,
+                                 depth=depth, c=c, gamma=gamma, normalise=normalise, tree=tree,
+                                 compiled=compiled)
+        else:
+            result = rollout_planning(step_fn, obs, n_actions=n_actions,
+                                      n_simulations=n_simulations, depth=depth, gamma=gamma,
+                                      compiled=compiled)
+        obs, reward, terminated, truncated, _ = env.step(result.action)
+        total += float(reward)
+        simulated += result.simulated_steps
+        actions.append(result.action)
+        tree = None
+        if planner == "mcts" and reuse_tree:
+            tree = reuse_subtree(result.tree, result.action)
+            if tree is not None and not np.allclose(tree.states[0], obs, rtol=0, atol=1e-6):
+                tree = None                  # the model's prediction missed: search afresh
+        if terminated or truncated:
+            break
+    return EpisodeResult(total, len(actions), simulated, np.array(actions, dtype=np.int64),
+                         time.perf_counter() - start)
