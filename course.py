@@ -55,7 +55,7 @@ def ensure_installed(python: Path | str) -> None:
     print(f"Installing the course into {prefix} (first run takes a few minutes) ...", flush=True)
     # torch is pinned to 2.13.0 in pyproject.toml; installing it on its own first
     # keeps the resolver from ever choosing another build for it.
-    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.check_call(pip + ["torch==2.13.0"])
     subprocess.check_call(pip + ["-e", f"{ROOT}[dev]"])
     stamp.write_text(digest)
