@@ -112,3 +112,87 @@ def test_model_error_along_trajectory_is_zero_for_the_perfect_model():
     out = imagined.model_error_along_trajectory(perfect, push_right, seed=0)
     assert len(out["error"]) < 100   # always pushing right fails quickly
     assert out["error"].max() < 1e-5
+
+
+# -- the exercise checks of notebook 04 accept the reference and reject typical mistakes --
+
+def target_reference(rewards, next_q, terminated, gamma):
+    return rewards + gamma * (1 - terminated) * next_q.max(axis=1)
+
+
+def target_without_terminal_mask(rewards, next_q, terminated, gamma):
+    return rewards + gamma * next_q.max(axis=1)
+
+
+def target_with_mean(rewards, next_q, terminated, gamma):
+    return rewards + gamma * (1 - terminated) * next_q.mean(axis=1)
+
+
+def target_discounting_the_reward(rewards, next_q, terminated, gamma):
+    return gamma * (rewards + (1 - terminated) * next_q.max(axis=1))
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def test_dqn_target_check(capsys):
+    from mbrl_helpers import checks
+
+    assert checks.check_dqn_target(target_reference)
+    assert "Correct" in capsys.readouterr().out
+    for wrong, words in ((target_without_terminal_mask, "(1 - terminated)"), (target_with_mean, "max"),
+                         (target_discounting_the_reward, "not discounted"), (stub, "NotImplementedError")):
+        assert not checks.check_dqn_target(wrong)
+        out = capsys.readouterr().out
+        assert "Not yet" in out and words in out, out
+
+
+def rollout_reference(step_fn, policy, start_states, horizon):
+    keys = ("states", "actions", "rewards", "next_states", "terminated")
+    parts, states = [], start_states
+    for _ in range(horizon):
+        if len(states) == 0:
+            break
+        actions = policy(states)
+        next_states, rewards, terminated = step_fn(states, actions)
+        parts.append((states, actions, rewards, next_states, terminated))
+        states = next_states[~terminated]
+    return {key: np.concatenate([p[i] for p in parts]) for i, key in enumerate(keys)}
+
+
+def rollout_not_stopping(step_fn, policy, start_states, horizon):
+    keys = ("states", "actions", "rewards", "next_states", "terminated")
+    parts, states = [], start_states
+    for _ in range(horizon):
+        actions = policy(states)
+        next_states, rewards, terminated = step_fn(states, actions)
+        parts.append((states, actions, rewards, next_states, terminated))
+        states = next_states
+    return {key: np.concatenate([p[i] for p in parts]) for i, key in enumerate(keys)}
+
+
+def rollout_one_step_too_many(step_fn, policy, start_states, horizon):
+    return rollout_reference(step_fn, policy, start_states, horizon + 1)
+
+
+def rollout_dropping_terminal_steps(step_fn, policy, start_states, horizon):
+    out = rollout_reference(step_fn, policy, start_states, horizon)
+    keep = ~out["terminated"]
+    return {key: value[keep] for key, value in out.items()}
+
+
+def test_branched_rollout_check(capsys):
+    from mbrl_helpers import checks
+
+    assert checks.check_branched_rollout(rollout_reference)
+    assert checks.check_branched_rollout(
+        lambda f, p, s, h: imagined.branched_rollout(f, p, s, h))
+    assert "Correct" in capsys.readouterr().out
+    for wrong, words in ((rollout_not_stopping, "after a terminal step"),
+                         (rollout_one_step_too_many, "one model step too many"),
+                         (rollout_dropping_terminal_steps, "terminal ones included"),
+                         (stub, "NotImplementedError")):
+        assert not checks.check_branched_rollout(wrong)
+        out = capsys.readouterr().out
+        assert "Not yet" in out and words in out, out
