@@ -271,7 +271,167 @@ def as_maze(maze: GridMaze | str | gym.Env) -> GridMaze:
     return base
 
 
+# -- mazes that change (Sutton & Barto, section 8.3) ----------------------------
+
+# Figure 8.4, the blocking maze: the short way round the wall (on the right) closes
+# after 1000 steps and a longer one opens on the left.
+BLOCKING_MAZE_LAYOUTS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    (
+        "........G",
+        ".........",
+        ".........",
+        "########.",
+        ".........",
+        "...S.....",
+    ),
+    (
+        "........G",
+        ".........",
+        ".........",
+        ".########",
+        ".........",
+        "...S.....",
+    ),
+)
+
+# Figure 8.5, the shortcut maze: after 3000 steps a shorter way opens on the right
+# and the long way on the left stays open.
+SHORTCUT_MAZE_LAYOUTS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    (
+        "........G",
+        ".........",
+        ".........",
+        ".########",
+        ".........",
+        "...S.....",
+    ),
+    (
+        "........G",
+        ".........",
+        ".........",
+        ".#######.",
+        ".........",
+        "...S.....",
+    ),
+)
+
+
+class ChangingMaze(GridMaze):
+    """A GridMaze whose walls change once, after `switch_step` real steps.
+
+    The step count runs over the agent's whole life: reset() (after reaching
+    the goal) puts the agent back at S but neither restarts the count nor
+    restores the first layout. reset(seed=...) starts a new life (a new
+    experiment) and does both, as does reset(options={"restart_world": True}).
+    Steps 1 .. switch_step use layouts[0], every later step layouts[1]. If the
+    switch walls in the agent's cell, the agent is moved to S.
+
+    info of every step holds "world_steps" (real steps so far) and "switched".
+    """
+
+    def __init__(
+        self,
+        layouts: tuple[list[str] | tuple[str, ...], list[str] | tuple[str, ...]],
+        switch_step: int,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+    ) -> None:
+        if len(layouts) != 2:
+            raise ValueError(f"layouts must hold two layouts (before, after), got {len(layouts)}")
+        if isinstance(switch_step, bool) or not isinstance(switch_step, int) or switch_step < 0:
+            raise ValueError(f"switch_step must be an integer >= 0, got {switch_step!r}")
+        super().__init__(layouts[0], render_mode=render_mode, max_episode_steps=max_episode_steps)
+        self.layouts = (tuple(layouts[0]), tuple(layouts[1]))
+        self._set_layout(self.layouts[1])  # checks the second layout (same size, one S, a G)
+        self._set_layout(self.layouts[0])
+        self.switch_step = switch_step
+        self.world_steps = 0
+        if switch_step == 0:
+            self._switch()
+
+    @property
+    def switched(self) -> bool:
+        """True once the world has changed to layouts[1]."""
+        return self.layout == self.layouts[1] and self.world_steps >= self.switch_step
+
+    def _switch(self) -> None:
+        self._set_layout(self.layouts[1])
+        row, col = self.to_cell(self.agent)
+        if self.walls[row, col]:
+            self.agent = self.start
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        if seed is not None or (options and options.get("restart_world")):
+            self.world_steps = 0
+            self._set_layout(self.layouts[0])
+            if self.switch_step == 0:
+                self._switch()
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        observation, reward, terminated, truncated, info = super().step(action)
+        self.world_steps += 1
+        if self.world_steps == self.switch_step:
+            self._switch()
+            observation = self.agent
+        info = {**info, "world_steps": self.world_steps, "switched": self.switched}
+        return observation, reward, terminated, truncated, info
+
+
+def make_blocking_maze(switch_step: int = 1000, **kwargs: Any) -> ChangingMaze:
+    """The book's blocking maze (Figure 8.4): the short way (right) closes, a long one (left) opens."""
+    return ChangingMaze(BLOCKING_MAZE_LAYOUTS, switch_step, **kwargs)
+
+
+def make_shortcut_maze(switch_step: int = 3000, **kwargs: Any) -> ChangingMaze:
+    """The book's shortcut maze (Figure 8.5): a shorter way opens on the right."""
+    return ChangingMaze(SHORTCUT_MAZE_LAYOUTS, switch_step, **kwargs)
+
+
+# -- mazes of growing resolution (Example 8.4) -----------------------------------
+
+def scale_layout(layout: list[str] | tuple[str, ...], resolution: int) -> tuple[str, ...]:
+    """Split every cell of a layout into resolution x resolution cells.
+
+    Walls become resolution x resolution blocks of walls and a goal a block of
+    goals; the start becomes the top-left cell of its block (one start), as in
+    the reference code of the book's Example 8.4. resolution 1 returns the layout.
+    """
+    parse_layout(layout)
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
+        raise ValueError(f"resolution must be an integer >= 1, got {resolution!r}")
+    rows = []
+    for row in layout:
+        wide = "".join(("." if ch == "S" else ch) * resolution for ch in row)
+        rows.extend([wide] * resolution)
+    start_row, start_col = next(
+        (i, j) for i, row in enumerate(layout) for j, ch in enumerate(row) if ch == "S"
+    )
+    r, c = start_row * resolution, start_col * resolution
+    rows[r] = rows[r][:c] + "S" + rows[r][c + 1 :]
+    return tuple(rows)
+
+
+def make_scaled_dyna_maze(resolution: int = 1, **kwargs: Any) -> GridMaze:
+    """The Dyna Maze with each cell split into resolution x resolution cells (Example 8.4)."""
+    return GridMaze(scale_layout(DYNA_MAZE_LAYOUT, resolution), **kwargs)
+
+
 def register_envs() -> None:
-    """Register the course's environments with gymnasium (idempotent)."""
-    if "mbrl/DynaMaze-v0" not in gym.registry:
-        gym.register(id="mbrl/DynaMaze-v0", entry_point="mbrl_helpers.envs:make_dyna_maze")
+    """Register the course's environments with gymnasium (idempotent).
+
+    mbrl/DynaMaze-v0, mbrl/BlockingMaze-v0 (kwarg switch_step, default 1000),
+    mbrl/ShortcutMaze-v0 (switch_step, default 3000), mbrl/ScaledDynaMaze-v0
+    (kwarg resolution, default 1).
+    """
+    entry_points = {
+        "mbrl/DynaMaze-v0": "mbrl_helpers.envs:make_dyna_maze",
+        "mbrl/BlockingMaze-v0": "mbrl_helpers.envs:make_blocking_maze",
+        "mbrl/ShortcutMaze-v0": "mbrl_helpers.envs:make_shortcut_maze",
+        "mbrl/ScaledDynaMaze-v0": "mbrl_helpers.envs:make_scaled_dyna_maze",
+    }
+    for env_id, entry_point in entry_points.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point)

@@ -1,0 +1,306 @@
+"""Dyna-Q+ and planning in a changing world (Sutton & Barto, section 8.3), compiled with numba.
+
+When the world changes, a Dyna-Q agent keeps planning with what its model
+remembers. Dyna-Q+ adds an exploration bonus to planned rewards,
+
+    r + kappa * sqrt(tau),   tau = real steps since (s, a) was last tried,
+
+so long-untried pairs look attractive in planning and the agent goes back to
+check them. Its model also knows every action of a visited state: an action
+never tried there is modelled as "stay where you are, reward 0" (the book's
+footnote), so planning can reach it.
+
+Three agents share one compiled loop, chosen by `agent`:
+
+    DYNA_Q            Dyna-Q as in notebook 01 (model of tried pairs only)
+    DYNA_Q_PLUS       bonus on planned rewards (the book's Dyna-Q+)
+    DYNA_Q_PLUS_ACT   Exercise 8.4's variant: same model, bonus only in action
+                      selection (greedy on Q(s, a) + kappa * sqrt(tau(s, a)))
+
+The world is continuing: on reaching the goal the agent is put back at S and
+the step count goes on; after `switch_step` real steps the maze's walls change.
+`run_changing_maze` returns the cumulative reward after every real step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from mbrl_helpers.envs import ChangingMaze, GridMaze
+from mbrl_helpers.tabular import (
+    N_ACTIONS,
+    _check_agent_params,
+    argmax_random_tie,
+    epsilon_greedy,
+    q_learning_update,
+    random_index,
+    run_seeds_from,
+)
+from mbrl_helpers.validation import check_int, check_number
+
+DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT = 0, 1, 2
+AGENT_NAMES = {DYNA_Q: "Dyna-Q", DYNA_Q_PLUS: "Dyna-Q+", DYNA_Q_PLUS_ACT: "Dyna-Q+ (bonus in action choice)"}
+
+
+@njit(cache=True)
+def bonus_reward(r: float, kappa: float, tau: float) -> float:
+    """Dyna-Q+'s planned reward r + kappa * sqrt(tau) (tau: real steps since last tried)."""
+    return r + kappa * np.sqrt(tau)
+
+
+@njit(cache=True)
+def plus_planning(
+    q: np.ndarray,
+    m_next: np.ndarray,
+    m_reward: np.ndarray,
+    m_term: np.ndarray,
+    last_tried: np.ndarray,
+    seen_states: np.ndarray,
+    n_seen: int,
+    n: int,
+    now: int,
+    kappa: float,
+    alpha: float,
+    gamma: float,
+) -> None:
+    """n Dyna-Q+ planning updates, the bonus on the planned reward.
+
+    Each draws a seen state uniformly from seen_states[:n_seen] and any of its
+    4 actions (untried ones are modelled as "stay, reward 0"), then makes a
+    Q-learning update with reward m_reward[s, a] + kappa * sqrt(now - last_tried[s, a]).
+    Model arrays m_next, m_reward, m_term, last_tried: (n_states, 4); now: real
+    steps so far. q (n_states, 4) is updated in place. The bonus is written out
+    (it is bonus_reward) to keep the loop free of calls.
+    """
+    for _ in range(n):
+        s = seen_states[random_index(n_seen)]
+        a = random_index(N_ACTIONS)
+        r = m_reward[s, a] + kappa * np.sqrt(now - last_tried[s, a])
+        q_learning_update(q, s, a, r, m_next[s, a], m_term[s, a], alpha, gamma)
+
+
+@njit(cache=True)
+def changing_maze_run(
+    next_state: np.ndarray,
+    reward: np.ndarray,
+    terminated: np.ndarray,
+    walls_after: np.ndarray,
+    start: int,
+    switch_step: int,
+    total_steps: int,
+    agent: int,
+    planning_steps: int,
+    kappa: float,
+    alpha: float,
+    epsilon: float,
+    gamma: float,
+    q: np.ndarray,
+) -> np.ndarray:
+    """One agent's life in a maze that changes after switch_step real steps.
+
+    next_state, reward, terminated: (2, n_states, 4), the maze before [0] and
+    after [1] the switch. walls_after: (n_states,) bool, walls of the second
+    layout (an agent walled in at the switch is moved to S). q: (n_states, 4),
+    updated in place. Returns (total_steps,) int64: cumulative reward (goals
+    reached) after each real step.
+
+    The model is written out as local arrays, and planning inline, for speed
+    (see tabular.planning). last_tried[s, a] is the real step count when (s, a)
+    was last tried; 0 for pairs never tried.
+    """
+    n_states = next_state.shape[1]
+    m_next = np.full((n_states, N_ACTIONS), -1, dtype=np.int64)
+    m_reward = np.zeros((n_states, N_ACTIONS))
+    m_term = np.zeros((n_states, N_ACTIONS), dtype=np.bool_)
+    last_tried = np.zeros((n_states, N_ACTIONS), dtype=np.int64)
+    seen = np.zeros(n_states, dtype=np.bool_)
+    seen_states = np.zeros(n_states, dtype=np.int64)
+    n_seen = 0
+    plus_model = agent != DYNA_Q
+    scores = np.zeros(N_ACTIONS)
+    cumulative = np.zeros(total_steps, dtype=np.int64)
+    layout = 0
+    goals = 0
+    s = start
+    for t in range(total_steps):
+        if t == switch_step:
+            layout = 1
+            if walls_after[s]:
+                s = start
+        # act: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
+        if agent == DYNA_Q_PLUS_ACT:
+            for b in range(N_ACTIONS):
+                scores[b] = q[s, b] + kappa * np.sqrt(t - last_tried[s, b])
+            if np.random.random() < epsilon:  # noqa: NPY002 - numba knows only the legacy API
+                a = random_index(N_ACTIONS)
+            else:
+                a = argmax_random_tie(scores)
+        else:
+            a = epsilon_greedy(q[s], epsilon)
+        s_next = next_state[layout, s, a]
+        r = reward[layout, s, a]
+        done = terminated[layout, s, a]
+        now = t + 1  # real steps taken, this one included
+        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
+        # model learning
+        if not seen[s]:
+            seen[s] = True
+            seen_states[n_seen] = s
+            n_seen += 1
+            if plus_model:  # untried actions: "stay, reward 0", never tried (last_tried 0)
+                for b in range(N_ACTIONS):
+                    m_next[s, b] = s
+        m_next[s, a] = s_next
+        m_reward[s, a] = r
+        m_term[s, a] = done
+        last_tried[s, a] = now
+        # planning
+        if plus_model:
+            plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen, planning_steps,
+                          now, kappa if agent == DYNA_Q_PLUS else 0.0, alpha, gamma)
+        else:
+            for _ in range(planning_steps):  # Dyna-Q, as tabular.planning (same random draws)
+                ps = seen_states[random_index(n_seen)]
+                n_tried = 0
+                for b in range(N_ACTIONS):
+                    if m_next[ps, b] >= 0:
+                        n_tried += 1
+                pick = random_index(n_tried)
+                pa = 0
+                while m_next[ps, pa] < 0 or pick > 0:
+                    if m_next[ps, pa] >= 0:
+                        pick -= 1
+                    pa += 1
+                q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
+        if done:
+            goals += 1
+            s = start  # continuing: back to S, the clock runs on
+        else:
+            s = s_next
+        cumulative[t] = goals
+    return cumulative
+
+
+@njit(cache=True, parallel=True)
+def changing_maze_runs(
+    next_state: np.ndarray,
+    reward: np.ndarray,
+    terminated: np.ndarray,
+    walls_after: np.ndarray,
+    start: int,
+    switch_step: int,
+    total_steps: int,
+    agent: int,
+    planning_steps: int,
+    kappa: float,
+    alpha: float,
+    epsilon: float,
+    gamma: float,
+    run_seeds: np.ndarray,
+) -> np.ndarray:
+    """changing_maze_run for each seed in run_seeds (runs,), in parallel.
+
+    Returns cumulative reward (runs, total_steps) int64 and final q (runs, n_states, 4).
+    Each run seeds its thread's generator first, so results do not depend on threads.
+    """
+    runs = run_seeds.shape[0]
+    n_states = next_state.shape[1]
+    out = np.zeros((runs, total_steps), dtype=np.int64)
+    q = np.zeros((runs, n_states, N_ACTIONS))
+    for run in prange(runs):
+        np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
+        out[run] = changing_maze_run(
+            next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+            agent, planning_steps, kappa, alpha, epsilon, gamma, q[run],
+        )
+    return out, q
+
+
+@dataclass
+class ChangingMazeResult:
+    """What run_changing_maze returns.
+
+    cumulative_reward: (runs, steps) int64, goals reached after each real step.
+    q: (runs, n_states, 4) float64, final action values (Dyna-Q+: bonus included).
+    run_seeds: (runs,) int64. switch_step: when the walls changed.
+    """
+
+    cumulative_reward: np.ndarray
+    q: np.ndarray
+    run_seeds: np.ndarray
+    agent: int
+    kappa: float
+    planning_steps: int
+    switch_step: int
+
+    @property
+    def mean(self) -> np.ndarray:
+        """(steps,) cumulative reward averaged over runs."""
+        return self.cumulative_reward.mean(axis=0)
+
+    def reward_between(self, first: int, last: int) -> np.ndarray:
+        """(runs,) reward collected in real steps first+1 .. last (0 <= first < last <= steps)."""
+        before = self.cumulative_reward[:, first - 1] if first > 0 else 0
+        return self.cumulative_reward[:, last - 1] - before
+
+    def steps_to_first_goal_after_switch(self) -> np.ndarray:
+        """(runs,) real steps from the switch until the next goal; -1 if none was reached."""
+        after = self.cumulative_reward[:, self.switch_step:]
+        base = self.cumulative_reward[:, self.switch_step - 1] if self.switch_step > 0 else 0
+        reached = after > np.reshape(base, (-1, 1))
+        first = np.argmax(reached, axis=1) + 1
+        return np.where(reached.any(axis=1), first, -1)
+
+
+def maze_pair_tables(maze: ChangingMaze) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(next_state, reward, terminated) as (2, n_states, 4) arrays, walls after (n_states,), start."""
+    before, after = (GridMaze(layout).tables() for layout in maze.layouts)
+    if before.start != after.start:
+        raise ValueError("the two layouts of a changing maze must have the same start")
+    walls_after = GridMaze(maze.layouts[1]).walls.ravel().copy()
+    return (
+        np.stack([before.next_state, after.next_state]),
+        np.stack([before.reward, after.reward]),
+        np.stack([before.terminated, after.terminated]),
+        walls_after,
+        before.start,
+    )
+
+
+def run_changing_maze(
+    maze: ChangingMaze,
+    *,
+    agent: int,
+    steps: int,
+    runs: int,
+    seed: int,
+    planning_steps: int = 10,
+    kappa: float = 1e-4,
+    alpha: float = 1.0,
+    epsilon: float = 0.1,
+    gamma: float = 0.95,
+) -> ChangingMazeResult:
+    """Run `runs` independent agents for `steps` real steps in a changing maze.
+
+    maze: a ChangingMaze (e.g. envs.make_blocking_maze()); its switch_step is used.
+    agent: DYNA_Q, DYNA_Q_PLUS or DYNA_Q_PLUS_ACT. kappa (>= 0): bonus weight,
+    ignored by DYNA_Q. Same seed, same result.
+    """
+    if not isinstance(maze, ChangingMaze):
+        raise TypeError(f"maze must be a ChangingMaze, got {type(maze).__name__}")
+    if agent not in AGENT_NAMES:
+        raise ValueError(f"agent must be DYNA_Q (0), DYNA_Q_PLUS (1) or DYNA_Q_PLUS_ACT (2), got {agent!r}")
+    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_number("kappa", kappa, low=0)
+    check_int("steps", steps, low=1)
+    check_int("runs", runs, low=1)
+    next_state, reward, terminated, walls_after, start = maze_pair_tables(maze)
+    run_seeds = run_seeds_from(seed, runs)
+    cumulative, q = changing_maze_runs(
+        next_state, reward, terminated, walls_after, start, maze.switch_step, steps, agent,
+        planning_steps, float(kappa), float(alpha), float(epsilon), float(gamma), run_seeds,
+    )
+    return ChangingMazeResult(cumulative, q, run_seeds, agent, float(kappa), planning_steps, maze.switch_step)

@@ -1,0 +1,460 @@
+"""Prioritized sweeping (Sutton & Barto, section 8.4, Example 8.4), compiled with numba.
+
+Dyna-Q plans on pairs drawn uniformly from its model, so most planning updates
+change nothing: far from the goal every value is still 0. Prioritized sweeping
+keeps a priority queue of pairs whose value would change by more than theta,
+|r + gamma max_a' Q(s', a') - Q(s, a)| > theta, updates the most urgent first,
+and after each update queues the *predecessors* of the updated state, the
+pairs the model says lead into it. Updates flow backwards from wherever values
+just changed.
+
+    pq_push / pq_pop      an indexed binary max-heap of (s, a) pairs
+    prioritized_sweeping_episode, dyna_q_episode   one episode of each agent
+    until_near_optimal    episodes until the greedy path is within a factor
+                          (1.2) of the shortest path; counts Q updates
+    run_updates_until_near_optimal   many runs, per maze resolution (Example 8.4)
+
+A pair (s, a) is encoded as the integer s * 4 + a throughout. Following the
+book's box, prioritized sweeping updates Q only in planning (the real step goes
+to the model and the queue); Dyna-Q makes one real and n planning updates per
+step. Both counts below include every Q update made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from mbrl_helpers.envs import GridMaze, make_scaled_dyna_maze
+from mbrl_helpers.tabular import (
+    N_ACTIONS,
+    epsilon_greedy,
+    q_learning_update,
+    random_index,
+    row_max,
+    run_seeds_from,
+)
+from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+
+PRIORITIZED_SWEEPING, DYNA_Q = 0, 1
+METHOD_NAMES = {PRIORITIZED_SWEEPING: "prioritized sweeping", DYNA_Q: "Dyna-Q"}
+MAX_PREDECESSORS = 8  # in a grid maze: 4 neighbours' moves in, and 4 bumps into walls or edges
+
+
+# -- the priority queue ----------------------------------------------------------
+
+@njit(cache=True)
+def _sift_up(heap: np.ndarray, prio: np.ndarray, pos: np.ndarray, i: int) -> None:
+    while i > 0:
+        parent = (i - 1) // 2
+        if prio[parent] >= prio[i]:
+            break
+        heap[i], heap[parent] = heap[parent], heap[i]
+        prio[i], prio[parent] = prio[parent], prio[i]
+        pos[heap[i]] = i
+        pos[heap[parent]] = parent
+        i = parent
+
+
+@njit(cache=True)
+def _sift_down(heap: np.ndarray, prio: np.ndarray, pos: np.ndarray, size: int, i: int) -> None:
+    while True:
+        left = 2 * i + 1
+        best = i
+        if left < size and prio[left] > prio[best]:
+            best = left
+        if left + 1 < size and prio[left + 1] > prio[best]:
+            best = left + 1
+        if best == i:
+            return
+        heap[i], heap[best] = heap[best], heap[i]
+        prio[i], prio[best] = prio[best], prio[i]
+        pos[heap[i]] = i
+        pos[heap[best]] = best
+        i = best
+
+
+@njit(cache=True)
+def pq_push(heap: np.ndarray, prio: np.ndarray, pos: np.ndarray, size: np.ndarray,
+            pair: int, priority: float) -> None:
+    """Queue `pair` with `priority`; if it is queued already, keep the larger priority.
+
+    heap: (n_pairs,) int64 pairs, heap-ordered; prio: (n_pairs,) float64 their
+    priorities; pos: (n_pairs,) int64, where each pair sits in heap (-1: not
+    queued); size: (1,) int64, the number queued. All updated in place.
+    """
+    i = pos[pair]
+    if i >= 0:
+        if priority > prio[i]:
+            prio[i] = priority
+            _sift_up(heap, prio, pos, i)
+        return
+    i = size[0]
+    size[0] += 1
+    heap[i] = pair
+    prio[i] = priority
+    pos[pair] = i
+    _sift_up(heap, prio, pos, i)
+
+
+@njit(cache=True)
+def pq_pop(heap: np.ndarray, prio: np.ndarray, pos: np.ndarray, size: np.ndarray) -> tuple[int, float]:
+    """Remove and return (pair, priority) of the highest priority; size[0] must be > 0."""
+    top, top_priority = heap[0], prio[0]
+    pos[top] = -1
+    size[0] -= 1
+    last = size[0]
+    if last > 0:
+        heap[0] = heap[last]
+        prio[0] = prio[last]
+        pos[heap[0]] = 0
+        _sift_down(heap, prio, pos, last, 0)
+    return top, top_priority
+
+
+def new_queue(n_pairs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """An empty queue for pairs 0 .. n_pairs-1: (heap, prio, pos, size), see pq_push."""
+    return (np.zeros(n_pairs, dtype=np.int64), np.zeros(n_pairs), np.full(n_pairs, -1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64))
+
+
+# -- the two agents, one episode each --------------------------------------------
+
+@njit(cache=True)
+def greedy_within(next_state: np.ndarray, terminated: np.ndarray, start: int,
+                  q: np.ndarray, limit: int) -> bool:
+    """True if the greedy policy of q (ties: lowest action) reaches a goal from start in <= limit steps."""
+    s = start
+    for _ in range(limit):
+        a = np.argmax(q[s])
+        if terminated[s, a]:
+            return True
+        s = next_state[s, a]
+    return False
+
+
+@njit(cache=True)
+def prioritized_sweeping_episode(
+    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
+    q: np.ndarray, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
+    pred: np.ndarray, n_pred: np.ndarray,
+    heap: np.ndarray, prio: np.ndarray, pos: np.ndarray, size: np.ndarray,
+    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
+    visits: np.ndarray, updates_at: np.ndarray,
+) -> tuple[int, int]:
+    """One episode of prioritized sweeping (the book's box in section 8.4).
+
+    World tables and model (m_*) are (n_states, 4); pred (n_states, 8) holds the
+    pairs s * 4 + a the model says lead into each state, n_pred (n_states,) how
+    many. The queue is (heap, prio, pos, size) as in pq_push. visits and
+    updates_at (n_states,) count real visits and Q updates per state.
+    Returns (real steps, Q updates) of the episode.
+    """
+    s = start
+    steps = 0
+    updates = 0
+    while True:
+        a = epsilon_greedy(q[s], epsilon)
+        s_next = next_state[s, a]
+        r = reward[s, a]
+        done = terminated[s, a]
+        visits[s] += 1
+        if m_next[s, a] != s_next:  # new (or changed) transition: s_next gains a predecessor
+            m_next[s, a] = s_next
+            pair = s * N_ACTIONS + a
+            k = 0
+            while k < n_pred[s_next] and pred[s_next, k] != pair:
+                k += 1
+            if k == n_pred[s_next]:
+                pred[s_next, k] = pair
+                n_pred[s_next] += 1
+        m_reward[s, a] = r
+        m_term[s, a] = done
+        target = r if done else r + gamma * row_max(q[s_next])
+        p = abs(target - q[s, a])
+        if p > theta:
+            pq_push(heap, prio, pos, size, s * N_ACTIONS + a, p)
+        for _ in range(planning_steps):
+            if size[0] == 0:
+                break
+            pair, _p = pq_pop(heap, prio, pos, size)
+            ps, pa = pair // N_ACTIONS, pair % N_ACTIONS
+            q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
+            updates += 1
+            updates_at[ps] += 1
+            value = row_max(q[ps])
+            for k in range(n_pred[ps]):
+                before = pred[ps, k]
+                bs, ba = before // N_ACTIONS, before % N_ACTIONS
+                if m_next[bs, ba] != ps:  # stale: the model now says (bs, ba) goes elsewhere
+                    continue
+                target = m_reward[bs, ba] if m_term[bs, ba] else m_reward[bs, ba] + gamma * value
+                p = abs(target - q[bs, ba])
+                if p > theta:
+                    pq_push(heap, prio, pos, size, before, p)
+        s = s_next
+        steps += 1
+        if done:
+            return steps, updates
+
+
+@njit(cache=True)
+def dyna_q_episode(
+    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
+    q: np.ndarray, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
+    seen_states: np.ndarray, n_seen: np.ndarray,
+    planning_steps: int, alpha: float, epsilon: float, gamma: float,
+    visits: np.ndarray, updates_at: np.ndarray,
+) -> tuple[int, int]:
+    """One episode of Dyna-Q (as tabular.dyna_q_episodes), counting updates per state.
+
+    m_next (n_states, 4) is -1 for untried pairs; seen_states/n_seen (1,) as in
+    tabular.TabularModel. Returns (real steps, Q updates) of the episode.
+    """
+    s = start
+    steps = 0
+    updates = 0
+    while True:
+        a = epsilon_greedy(q[s], epsilon)
+        s_next = next_state[s, a]
+        r = reward[s, a]
+        done = terminated[s, a]
+        visits[s] += 1
+        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
+        updates += 1
+        updates_at[s] += 1
+        if row_max(m_next[s]) < 0:
+            seen_states[n_seen[0]] = s
+            n_seen[0] += 1
+        m_next[s, a] = s_next
+        m_reward[s, a] = r
+        m_term[s, a] = done
+        for _ in range(planning_steps):
+            ps = seen_states[random_index(n_seen[0])]
+            n_tried = 0
+            for b in range(N_ACTIONS):
+                if m_next[ps, b] >= 0:
+                    n_tried += 1
+            pick = random_index(n_tried)
+            pa = 0
+            while m_next[ps, pa] < 0 or pick > 0:
+                if m_next[ps, pa] >= 0:
+                    pick -= 1
+                pa += 1
+            q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
+            updates += 1
+            updates_at[ps] += 1
+        s = s_next
+        steps += 1
+        if done:
+            return steps, updates
+
+
+@njit(cache=True)
+def until_near_optimal(
+    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
+    method: int, path_limit: int, max_episodes: int,
+    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
+    visits: np.ndarray, updates_at: np.ndarray,
+) -> tuple[int, int, int]:
+    """Episodes of one agent until its greedy path reaches the goal in <= path_limit steps.
+
+    method: PRIORITIZED_SWEEPING or DYNA_Q. The path is checked after every
+    episode (as in the book's reference code). visits, updates_at (n_states,)
+    are incremented in place. Returns (Q updates, real steps, episodes); episodes
+    is -1 if max_episodes passed without success.
+    """
+    n_states = next_state.shape[0]
+    q = np.zeros((n_states, N_ACTIONS))
+    m_next = np.full((n_states, N_ACTIONS), -1, dtype=np.int64)
+    m_reward = np.zeros((n_states, N_ACTIONS))
+    m_term = np.zeros((n_states, N_ACTIONS), dtype=np.bool_)
+    pred = np.zeros((n_states, MAX_PREDECESSORS), dtype=np.int64)
+    n_pred = np.zeros(n_states, dtype=np.int64)
+    n_pairs = n_states * N_ACTIONS
+    heap = np.zeros(n_pairs, dtype=np.int64)
+    prio = np.zeros(n_pairs)
+    pos = np.full(n_pairs, -1, dtype=np.int64)
+    size = np.zeros(1, dtype=np.int64)
+    seen_states = np.zeros(n_states, dtype=np.int64)
+    n_seen = np.zeros(1, dtype=np.int64)
+    total_updates = 0
+    total_steps = 0
+    for episode in range(1, max_episodes + 1):
+        if method == PRIORITIZED_SWEEPING:
+            steps, updates = prioritized_sweeping_episode(
+                next_state, reward, terminated, start, q, m_next, m_reward, m_term, pred, n_pred,
+                heap, prio, pos, size, planning_steps, alpha, epsilon, gamma, theta, visits, updates_at,
+            )
+        else:
+            steps, updates = dyna_q_episode(
+                next_state, reward, terminated, start, q, m_next, m_reward, m_term, seen_states, n_seen,
+                planning_steps, alpha, epsilon, gamma, visits, updates_at,
+            )
+        total_updates += updates
+        total_steps += steps
+        if greedy_within(next_state, terminated, start, q, path_limit):
+            return total_updates, total_steps, episode
+    return total_updates, total_steps, -1
+
+
+@njit(cache=True, parallel=True)
+def until_near_optimal_runs(
+    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
+    method: int, path_limit: int, max_episodes: int,
+    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
+    run_seeds: np.ndarray,
+) -> np.ndarray:
+    """until_near_optimal for each seed (runs,), in parallel; (runs, 3) int64 rows
+    (Q updates, real steps, episodes)."""
+    runs = run_seeds.shape[0]
+    n_states = next_state.shape[0]
+    out = np.zeros((runs, 3), dtype=np.int64)
+    for run in prange(runs):
+        np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
+        visits = np.zeros(n_states, dtype=np.int64)
+        updates_at = np.zeros(n_states, dtype=np.int64)
+        updates, steps, episodes = until_near_optimal(
+            next_state, reward, terminated, start, method, path_limit, max_episodes,
+            planning_steps, alpha, epsilon, gamma, theta, visits, updates_at,
+        )
+        out[run, 0] = updates
+        out[run, 1] = steps
+        out[run, 2] = episodes
+    return out
+
+
+# -- experiments -----------------------------------------------------------------
+
+def _check_sweeping_params(planning_steps: int, alpha: float, epsilon: float, gamma: float,
+                           theta: float, factor: float) -> None:
+    check_int("planning_steps", planning_steps, low=0)
+    check_unit_interval("alpha", alpha, low_open=True)
+    check_unit_interval("epsilon", epsilon)
+    check_unit_interval("gamma", gamma)
+    check_number("theta", theta, low=0)
+    check_number("factor", factor, low=1)
+
+
+def _path_limit(maze: GridMaze, factor: float) -> int:
+    shortest = maze.shortest_path_length()
+    if shortest < 0:
+        raise ValueError("the maze's goal cannot be reached from its start")
+    return int(np.floor(factor * shortest + 1e-9))
+
+
+@dataclass
+class SweepingResult:
+    """What run_updates_until_near_optimal returns.
+
+    resolutions: (n_sizes,) int; n_states: (n_sizes,) open cells of each maze;
+    shortest: (n_sizes,) shortest path lengths (steps).
+    updates: method name -> (n_sizes, runs) int64, Q updates until the greedy
+    path was within factor x shortest; steps, episodes: same shape, real steps
+    and episodes. run_seeds: (runs,) int64.
+    """
+
+    resolutions: np.ndarray
+    n_states: np.ndarray
+    shortest: np.ndarray
+    updates: dict[str, np.ndarray]
+    steps: dict[str, np.ndarray]
+    episodes: dict[str, np.ndarray]
+    run_seeds: np.ndarray
+
+    def mean_updates(self, method: str) -> np.ndarray:
+        """(n_sizes,) updates averaged over runs."""
+        return self.updates[method].mean(axis=1)
+
+    def speedup(self) -> np.ndarray:
+        """(n_sizes,) mean updates of Dyna-Q / mean updates of prioritized sweeping."""
+        return self.mean_updates("Dyna-Q") / self.mean_updates("prioritized sweeping")
+
+
+def run_updates_until_near_optimal(
+    resolutions: tuple[int, ...] | list[int] = (1, 2, 3, 4, 5, 6),
+    *,
+    runs: int,
+    seed: int,
+    planning_steps: int = 5,
+    alpha: float = 0.5,
+    epsilon: float = 0.1,
+    gamma: float = 0.95,
+    theta: float = 1e-4,
+    factor: float = 1.2,
+    max_episodes: int = 10_000,
+) -> SweepingResult:
+    """Example 8.4: Q updates that Dyna-Q and prioritized sweeping need, per maze resolution.
+
+    Each maze is the Dyna Maze with every cell split into r x r cells. An agent
+    counts as done when, after an episode, its greedy path reaches the goal in
+    at most factor x the shortest path. Defaults are the book's settings.
+    """
+    _check_sweeping_params(planning_steps, alpha, epsilon, gamma, theta, factor)
+    check_int("runs", runs, low=1)
+    check_int("max_episodes", max_episodes, low=1)
+    resolutions = [int(r) for r in resolutions]
+    if not resolutions:
+        raise ValueError("resolutions must hold at least one resolution >= 1")
+    for r in resolutions:
+        check_int("resolution", r, low=1)
+    run_seeds = run_seeds_from(seed, runs)
+    shape = (len(resolutions), runs)
+    updates = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
+    steps = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
+    episodes = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
+    n_states, shortest = [], []
+    for i, r in enumerate(resolutions):
+        maze = make_scaled_dyna_maze(r)
+        tables = maze.tables()
+        limit = _path_limit(maze, factor)
+        n_states.append(len(maze.open_states()))
+        shortest.append(maze.shortest_path_length())
+        for method, name in METHOD_NAMES.items():
+            out = until_near_optimal_runs(
+                tables.next_state, tables.reward, tables.terminated, tables.start, method, limit,
+                max_episodes, planning_steps, float(alpha), float(epsilon), float(gamma), float(theta),
+                run_seeds,
+            )
+            updates[name][i], steps[name][i], episodes[name][i] = out[:, 0], out[:, 1], out[:, 2]
+    return SweepingResult(np.array(resolutions), np.array(n_states), np.array(shortest),
+                          updates, steps, episodes, run_seeds)
+
+
+def where_updates_go(
+    maze: GridMaze,
+    method: int,
+    *,
+    seed: int,
+    planning_steps: int = 5,
+    alpha: float = 0.5,
+    epsilon: float = 0.1,
+    gamma: float = 0.95,
+    theta: float = 1e-4,
+    factor: float = 1.2,
+    max_episodes: int = 10_000,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """One agent until near-optimal, as in Example 8.4; where did it step and update?
+
+    Returns visits (n_rows, n_cols) real visits per cell, updates_at
+    (n_rows, n_cols) Q updates of pairs in each cell, and the total updates.
+    """
+    if method not in METHOD_NAMES:
+        raise ValueError(f"method must be PRIORITIZED_SWEEPING (0) or DYNA_Q (1), got {method!r}")
+    _check_sweeping_params(planning_steps, alpha, epsilon, gamma, theta, factor)
+    tables = maze.tables()
+    (run_seed,) = run_seeds_from(seed, 1)
+    from mbrl_helpers.tabular import seed_numba
+
+    seed_numba(run_seed)
+    visits = np.zeros(maze.n_states, dtype=np.int64)
+    updates_at = np.zeros(maze.n_states, dtype=np.int64)
+    total, _, _ = until_near_optimal(
+        tables.next_state, tables.reward, tables.terminated, tables.start, method,
+        _path_limit(maze, factor), max_episodes, planning_steps, float(alpha), float(epsilon),
+        float(gamma), float(theta), visits, updates_at,
+    )
+    shape = (maze.n_rows, maze.n_cols)
+    return visits.reshape(shape), updates_at.reshape(shape), int(total)

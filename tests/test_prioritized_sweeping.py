@@ -1,0 +1,132 @@
+"""Prioritized sweeping: the priority queue, the agent, and Example 8.4's experiment."""
+
+import numpy as np
+import pytest
+
+from mbrl_helpers import sweeping, tabular
+from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze, make_scaled_dyna_maze
+
+
+def test_queue_pops_in_order_of_priority():
+    heap, prio, pos, size = sweeping.new_queue(50)
+    rng = np.random.default_rng(0)
+    priorities = rng.random(50)
+    for pair in rng.permutation(50):
+        sweeping.pq_push(heap, prio, pos, size, int(pair), float(priorities[pair]))
+    assert size[0] == 50
+    popped = [sweeping.pq_pop(heap, prio, pos, size) for _ in range(50)]
+    assert [pair for pair, _ in popped] == np.argsort(-priorities).tolist()
+    assert size[0] == 0 and (pos == -1).all()
+
+
+def test_a_queued_pair_keeps_its_larger_priority():
+    heap, prio, pos, size = sweeping.new_queue(10)
+    for pair, priority in [(3, 0.5), (4, 0.2), (7, 0.4)]:
+        sweeping.pq_push(heap, prio, pos, size, pair, priority)
+    sweeping.pq_push(heap, prio, pos, size, 3, 0.1)  # lower: ignored
+    sweeping.pq_push(heap, prio, pos, size, 4, 0.9)  # higher: raised, now first
+    assert size[0] == 3
+    assert [sweeping.pq_pop(heap, prio, pos, size) for _ in range(3)] == [(4, 0.9), (3, 0.5), (7, 0.4)]
+
+
+def test_interleaved_pushes_and_pops_match_a_sorted_list():
+    heap, prio, pos, size = sweeping.new_queue(30)
+    rng = np.random.default_rng(1)
+    queued: dict[int, float] = {}
+    for _ in range(400):
+        if queued and rng.random() < 0.4:
+            pair, priority = sweeping.pq_pop(heap, prio, pos, size)
+            assert priority == max(queued.values()) and queued.pop(pair) == priority
+        else:
+            pair, priority = int(rng.integers(30)), float(rng.random())
+            sweeping.pq_push(heap, prio, pos, size, pair, priority)
+            queued[pair] = max(priority, queued.get(pair, 0.0))
+        assert size[0] == len(queued)
+
+
+@pytest.mark.parametrize("resolution", [1, 2])
+def test_prioritized_sweeping_reaches_the_optimal_path(resolution):
+    """factor 1.0: done only when the greedy path is a shortest path."""
+    result = sweeping.run_updates_until_near_optimal((resolution,), runs=4, seed=0, factor=1.0)
+    assert (result.episodes["prioritized sweeping"] > 0).all()
+    maze = make_scaled_dyna_maze(resolution)
+    assert result.shortest.tolist() == [maze.shortest_path_length()]
+
+
+def test_greedy_within_on_a_corridor():
+    maze = GridMaze(["S...G"])
+    tables = maze.tables()
+    q = np.zeros((5, 4))
+    q[:4, 3] = 1.0  # always right
+    assert sweeping.greedy_within(tables.next_state, tables.terminated, 0, q, 4)
+    assert not sweeping.greedy_within(tables.next_state, tables.terminated, 0, q, 3)
+    assert not sweeping.greedy_within(tables.next_state, tables.terminated, 0, np.zeros((5, 4)), 100)
+
+
+def test_prioritized_sweeping_needs_fewer_updates_than_dyna_q_in_the_dyna_maze():
+    result = sweeping.run_updates_until_near_optimal((1,), runs=10, seed=0)
+    assert result.speedup()[0] > 3
+    assert (result.updates["Dyna-Q"] == result.steps["Dyna-Q"] * 6).all()  # 1 real + 5 planned per step
+    assert (result.updates["prioritized sweeping"] <= 5 * result.steps["prioritized sweeping"]).all()
+
+
+def test_same_seed_same_counts():
+    a = sweeping.run_updates_until_near_optimal((1, 2), runs=3, seed=5)
+    b = sweeping.run_updates_until_near_optimal((1, 2), runs=3, seed=5)
+    for name in a.updates:
+        np.testing.assert_array_equal(a.updates[name], b.updates[name])
+
+
+def test_where_updates_go_counts_every_update():
+    maze = GridMaze(DYNA_MAZE_LAYOUT)
+    for method in (sweeping.PRIORITIZED_SWEEPING, sweeping.DYNA_Q):
+        visits, updates_at, total = sweeping.where_updates_go(maze, method, seed=0)
+        assert visits.shape == updates_at.shape == (6, 9)
+        assert updates_at.sum() == total > 0
+        assert visits[maze.walls].sum() == 0 and updates_at[maze.walls].sum() == 0
+    # the same seed gives the same picture
+    again = sweeping.where_updates_go(maze, sweeping.DYNA_Q, seed=0)
+    np.testing.assert_array_equal(again[1], updates_at)
+
+
+def test_dyna_q_episode_counts_match_tabular_dyna_q():
+    """The counting Dyna-Q is notebook 01's Dyna-Q: same draws, same Q after an episode."""
+    maze = GridMaze(DYNA_MAZE_LAYOUT)
+    tables = maze.tables()
+    (run_seed,) = tabular.run_seeds_from(2, 1)
+    tabular.seed_numba(run_seed)
+    q_ref = np.zeros((maze.n_states, 4))
+    steps_ref = tabular.dyna_q_episodes(tables.next_state, tables.reward, tables.terminated, tables.start,
+                                        q_ref, tabular.new_tabular_model(maze.n_states), 5, 1,
+                                        0.5, 0.1, 0.95, 1_000_000, -1)
+    tabular.seed_numba(run_seed)
+    q = np.zeros((maze.n_states, 4))
+    n = maze.n_states
+    steps, updates = sweeping.dyna_q_episode(
+        tables.next_state, tables.reward, tables.terminated, tables.start, q,
+        np.full((n, 4), -1, dtype=np.int64), np.zeros((n, 4)), np.zeros((n, 4), dtype=np.bool_),
+        np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), 5, 0.5, 0.1, 0.95,
+        np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+    )
+    assert steps == steps_ref[0] and updates == 6 * steps
+    np.testing.assert_allclose(q, q_ref)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"theta": -1e-4}, "theta"),
+    ({"factor": 0.9}, "factor"),
+    ({"planning_steps": -1}, "planning_steps"),
+    ({"alpha": 1.5}, "alpha"),
+    ({"runs": 0}, "runs"),
+    ({"resolutions": (0,)}, "resolution"),
+    ({"resolutions": ()}, "resolutions"),
+])
+def test_bad_inputs_are_named(kwargs, message):
+    args = {"resolutions": (1,), "runs": 1, "seed": 0, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        sweeping.run_updates_until_near_optimal(**args)
+
+
+def test_where_updates_go_rejects_an_unknown_method():
+    with pytest.raises(ValueError, match="method"):
+        sweeping.where_updates_go(GridMaze(DYNA_MAZE_LAYOUT), 7, seed=0)
