@@ -162,3 +162,111 @@ def policy_comparison(
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+# == notebook 02: changing mazes, Dyna-Q+, prioritized sweeping ===================
+# Appended section (issue 4).
+
+def plot_cumulative_reward(
+    curves: Mapping[str, np.ndarray],
+    *,
+    switch_step: int,
+    title: str,
+    ax: Axes | None = None,
+    ylim: tuple[float, float] | None = None,
+) -> Figure:
+    """Cumulative reward per real step, one curve per label (the book's Figures 8.4 and 8.5).
+
+    curves: label -> (steps,) cumulative reward averaged over runs (goals reached).
+    switch_step: where the walls change; drawn as a vertical line.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        fig.subplots_adjust(left=0.11, right=0.98, bottom=0.12, top=0.92)
+    else:
+        fig = ax.figure
+    for i, (label, curve) in enumerate(curves.items()):
+        curve = np.asarray(curve, dtype=float)
+        stride = max(1, curve.shape[0] // 600)  # ~600 points per line: same picture, faster to draw
+        steps = np.arange(1, curve.shape[0] + 1)[stride - 1 :: stride]
+        ax.plot(steps, curve[stride - 1 :: stride], label=label, linewidth=1.8,
+                markevery=max(1, steps.shape[0] // 8), markersize=5, **style(i))
+    ax.axvline(switch_step, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
+    ax.annotate(f"walls change\n(step {switch_step})", xy=(switch_step, 0.97),
+                xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=8, color="#555555")
+    ax.set_xlabel("real time steps")
+    ax.set_ylabel("cumulative reward (goals reached, mean over runs)")
+    ax.set_title(title)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 0.9))
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_updates_by_size(
+    n_states: np.ndarray,
+    updates: Mapping[str, np.ndarray],
+    *,
+    title: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Updates until near-optimal against maze size, log-log (the book's Example 8.4 figure).
+
+    n_states: (n_sizes,) open cells of each maze; updates: label -> (n_sizes,) mean updates.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.12, top=0.92)
+    else:
+        fig = ax.figure
+    for i, (label, values) in enumerate(updates.items()):
+        ax.plot(n_states, values, label=label, linewidth=1.8, markersize=6, **style(i))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(n_states, [str(int(n)) for n in n_states])
+    ax.minorticks_off()
+    ax.set_xlabel("maze size (open cells, log scale)")
+    ax.set_ylabel("Q updates until greedy path <= 1.2 x shortest (log)")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def update_heatmaps(
+    maze: GridMaze, panels: Mapping[str, np.ndarray], *, suptitle: str | None = None,
+    colorbar_label: str = "count per cell (log scale)",
+) -> Figure:
+    """Side-by-side counts on the maze (e.g. real visits and Q updates per cell), one colour scale.
+
+    panels: label -> (n_rows, n_cols) counts. Walls dark; cells never counted white;
+    the colour map (viridis, reversed so larger is darker) reads in greyscale.
+    """
+    from matplotlib.colors import LogNorm
+
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(4.0 * n + 0.8, 0.4 * maze.n_rows + 1.3), squeeze=False)
+    top = max(1, max(int(np.max(p)) for p in panels.values()))
+    norm = LogNorm(vmin=1, vmax=top)
+    cmap = plt.get_cmap("viridis_r").with_extremes(bad="white")
+    image = None
+    for ax, (label, counts) in zip(axes[0], panels.items(), strict=True):
+        counts = np.asarray(counts, dtype=float)
+        shown = np.where(counts > 0, counts, np.nan)
+        image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
+        walls = np.where(maze.walls, 1.0, np.nan)
+        ax.imshow(walls, cmap=LinearSegmentedColormap.from_list("wall", ["#404040", "#404040"]),
+                  interpolation="nearest")
+        labels = [("S", maze.start, COLOURS[2]), ("G", maze.goals[0], COLOURS[4])]
+        for text, cell, colour in labels:
+            r, c = maze.to_cell(cell)
+            ax.text(c, r, text, ha="center", va="center", fontsize=8, fontweight="bold", color=colour,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+        ax.set_title(f"{label}\n(total {int(counts.sum()):,})", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(image, ax=list(axes[0]), fraction=0.025, pad=0.02, label=colorbar_label)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

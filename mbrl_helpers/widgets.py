@@ -109,3 +109,146 @@ def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, 
         result, gamma=1.0, action_names=("push left", "push right"),
         title=f"UCT on CartPole: {n_simulations} simulations, rollout depth {depth}, c = {c:g}",
     )
+
+
+# == notebook 02: the kappa slider of the shortcut maze (Figure 8.5) ===========
+# Appended section (issue 4).
+
+# Settings of notebook 02's changing-maze figures (see the notebook for why).
+CHANGING_MAZE_SETTINGS = {"planning_steps": 10, "alpha": 1.0, "epsilon": 0.1, "gamma": 0.95}
+KAPPA_SLIDER = (0.0, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2)  # the kappa values notebook 02's slider offers
+
+
+@lru_cache(maxsize=64)
+def shortcut_maze_mean(agent: int, kappa: float, runs: int, steps: int, seed: int) -> np.ndarray:
+    """Mean cumulative reward, (steps,), of an agent in the shortcut maze (cached; read-only).
+
+    agent: dyna_q_plus.DYNA_Q, DYNA_Q_PLUS or DYNA_Q_PLUS_ACT; settings CHANGING_MAZE_SETTINGS.
+    """
+    from mbrl_helpers import dyna_q_plus
+    from mbrl_helpers.envs import make_shortcut_maze
+
+    result = dyna_q_plus.run_changing_maze(
+        make_shortcut_maze(), agent=agent, steps=steps, runs=runs, seed=seed, kappa=kappa,
+        **CHANGING_MAZE_SETTINGS,
+    )
+    mean = result.mean
+    mean.flags.writeable = False
+    return mean
+
+
+def precompute_kappas(
+    kappas: tuple[float, ...] = KAPPA_SLIDER, *, runs: int = 30, steps: int = 6000, seed: int = 0
+) -> None:
+    """Fill the cache for these kappa (and Dyna-Q), so the slider only has to draw."""
+    from mbrl_helpers.dyna_q_plus import DYNA_Q, DYNA_Q_PLUS
+
+    shortcut_maze_mean(DYNA_Q, 0.0, runs, steps, seed)
+    for kappa in kappas:
+        shortcut_maze_mean(DYNA_Q_PLUS, float(kappa), runs, steps, seed)
+
+
+def kappa_figure(kappa: float = 1e-3, *, runs: int = 30, steps: int = 6000, seed: int = 0) -> Figure:
+    """Slider callback of notebook 02: the shortcut maze, Dyna-Q+ with this kappa beside Dyna-Q.
+
+    kappa >= 0, the bonus weight (the slider offers KAPPA_SLIDER). Averaged over
+    `runs` agents for `steps` real steps; the walls change at step 3000.
+    """
+    from mbrl_helpers.dyna_q_plus import DYNA_Q, DYNA_Q_PLUS
+    from mbrl_helpers.validation import check_number
+
+    check_number("kappa", kappa, low=0)
+    curves = {
+        "Dyna-Q": shortcut_maze_mean(DYNA_Q, 0.0, runs, steps, seed),
+        f"Dyna-Q+, kappa = {kappa:g}": shortcut_maze_mean(DYNA_Q_PLUS, float(kappa), runs, steps, seed),
+    }
+    top = max(float(c[-1]) for c in curves.values())
+    return plots.plot_cumulative_reward(
+        curves, switch_step=3000, ylim=(0, max(400.0, 1.05 * top)),
+        title=f"Shortcut maze: Dyna-Q+ with kappa = {kappa:g} ({runs} runs)",
+    )
+
+
+# == notebook 04: learning curves and the k x h slider (imagined experience) ======
+# Appended section. Curves come from benchmarks/bench_imagined.py's committed results.
+
+RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
+
+
+def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_000,
+                           solved_return: float = 475.0, title: str = "CartPole-v1: learning curves",
+                           ax: object = None) -> Figure:
+    """Median (line) and quartiles (band) over seeds of greedy return vs real environment steps.
+
+    curves: label -> one (eval_steps, eval_returns) pair per seed. A run that
+    stopped when solved keeps its last evaluation afterwards (imagined.curve_on_grid).
+    """
+    from mbrl_helpers import imagined
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.4))
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.91)
+    else:
+        fig = ax.figure
+    grid = np.arange(0, max_steps + 1, 500)
+    for i, (label, runs) in enumerate(curves.items()):
+        values = np.stack([imagined.curve_on_grid(s, r, grid) for s, r in runs])
+        seen = ~np.isnan(values).all(axis=0)
+        with np.errstate(all="ignore"):
+            q25, median, q75 = np.nanpercentile(values[:, seen], [25, 50, 75], axis=0)
+        ax.plot(grid[seen], median, label=f"{label} ({len(runs)} seeds)", linewidth=1.8, markersize=4,
+                markevery=max(1, int(seen.sum()) // 8), **plots.style(i))
+        ax.fill_between(grid[seen], q25, q75, color=plots.COLOURS[i % len(plots.COLOURS)], alpha=0.15,
+                        linewidth=0)
+    ax.axhline(solved_return, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
+    ax.annotate(f"solved: {solved_return:g}", xy=(0.99, solved_return), xycoords=("axes fraction", "data"),
+                ha="right", va="top", fontsize=8, color="#555555")
+    ax.set_xlim(0, max_steps)
+    ax.set_ylim(0, 520)
+    ax.set_xlabel("real environment steps")
+    ax.set_ylabel("greedy return (mean of 5 real episodes)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def load_imagined_grid(path: str | None = None) -> dict:
+    """The k x h grid of Dyna-DQN learning curves (benchmarks/results/imagined.grid.json).
+
+    Returns {"runs": {"k=K h=H": [run dicts with eval_steps, eval_returns, ...]}, ...}.
+    """
+    import json
+    from pathlib import Path
+
+    file = Path(path) if path else Path(__file__).resolve().parent.parent / "benchmarks" / "results" / \
+        "imagined.grid.json"
+    if not file.exists():
+        raise FileNotFoundError(f"{file} not found: run `python benchmarks/bench_imagined.py --part grid`")
+    return json.loads(file.read_text())
+
+
+def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -> Figure:
+    """Slider callback of notebook 04: Dyna-DQN with k imagined transitions per real step
+    from h-step rollouts, beside k = 0 (DQN at the same 4 updates per real step).
+
+    k: 0, 4, 16 or 64; h: 1, 3 or 5 (the values the benchmark grid holds).
+    Draws precomputed curves only (well under 0.5 s).
+    """
+    grid = grid if grid is not None else load_imagined_grid()
+    check_int("k", k, low=0)
+    check_int("h", h, low=1)
+    runs = grid["runs"]
+    key = f"k={k} h={h}" if k else next(name for name in runs if name.startswith("k=0 "))
+    if key not in runs:
+        offered = sorted(runs)
+        raise ValueError(f"(k, h) = ({k}, {h}) is not in the precomputed grid; offered: {offered}")
+    baseline = next(name for name in runs if name.startswith("k=0 "))
+    as_pairs = {name: [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in runs[name]]
+                for name in ([baseline] if k == 0 else [baseline, key])}
+    labelled = {("k = 0 (DQN, 4 updates/step)" if name == baseline else f"k = {k}, h = {h}"): value
+                for name, value in as_pairs.items()}
+    return learning_curves_figure(
+        labelled, max_steps=int(grid.get("budget", 10_000)),
+        title=f"Dyna-DQN: k = {k} imagined transitions per real step, rollouts of h = {h} "
+              f"(benchmark)")
