@@ -200,7 +200,7 @@ def count_check_tests(name: str, text: str) -> tuple[int, int]:
     """
     accepts = rejects = 0
     for chunk in re.split(r"\n(?=def )", text):
-        looped = re.search(r"^\s+for .+:$", chunk, re.MULTILINE) is not None
+        looped = re.search(r"^\s+for \w", chunk, re.MULTILINE) is not None
         for line in chunk.splitlines():
             if f"checks.{name}(" not in line or "assert" not in line:
                 continue
