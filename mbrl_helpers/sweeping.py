@@ -176,24 +176,61 @@ def prioritized_sweeping_episode(
         p = abs(target - q[s, a])
         if p > theta:
             pq_push(heap, prio, pos, size, s * N_ACTIONS + a, p)
+        # planning: the queue operations are pq_pop and pq_push written out, since
+        # calls passing arrays cost more than the work here (see tabular.planning)
+        n_queued = size[0]
         for _ in range(planning_steps):
-            if size[0] == 0:
+            if n_queued == 0:
                 break
-            pair, _p = pq_pop(heap, prio, pos, size)
+            pair = heap[0]  # pop the most urgent pair
+            pos[pair] = -1
+            n_queued -= 1
+            if n_queued > 0:
+                moved, moved_p = heap[n_queued], prio[n_queued]
+                i = 0
+                while True:
+                    child = 2 * i + 1
+                    if child >= n_queued:
+                        break
+                    if child + 1 < n_queued and prio[child + 1] > prio[child]:
+                        child += 1
+                    if prio[child] <= moved_p:
+                        break
+                    heap[i], prio[i] = heap[child], prio[child]
+                    pos[heap[i]] = i
+                    i = child
+                heap[i], prio[i] = moved, moved_p
+                pos[moved] = i
             ps, pa = pair // N_ACTIONS, pair % N_ACTIONS
             q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
             updates += 1
             updates_at[ps] += 1
             value = row_max(q[ps])
-            for k in range(n_pred[ps]):
+            for k in range(n_pred[ps]):  # queue the predecessors of ps that would now change
                 before = pred[ps, k]
                 bs, ba = before // N_ACTIONS, before % N_ACTIONS
                 if m_next[bs, ba] != ps:  # stale: the model now says (bs, ba) goes elsewhere
                     continue
                 target = m_reward[bs, ba] if m_term[bs, ba] else m_reward[bs, ba] + gamma * value
                 p = abs(target - q[bs, ba])
-                if p > theta:
-                    pq_push(heap, prio, pos, size, before, p)
+                if p <= theta:
+                    continue
+                i = pos[before]
+                if i < 0:  # not queued: append at the end
+                    i = n_queued
+                    n_queued += 1
+                elif p <= prio[i]:  # queued with a larger priority already
+                    continue
+                while i > 0:  # sift up
+                    parent = (i - 1) // 2
+                    if prio[parent] >= p:
+                        break
+                    heap[i], prio[i] = heap[parent], prio[parent]
+                    pos[heap[i]] = i
+                    i = parent
+                heap[i], prio[i] = before, p
+                pos[before] = i
+        size[0] = n_queued
         s = s_next
         steps += 1
         if done:
