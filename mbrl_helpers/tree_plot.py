@@ -17,6 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from mbrl_helpers import plots
 from mbrl_helpers.mcts import SearchResult, Tree
 from mbrl_helpers.plots import COLOURS, VALUE_CMAP
 
@@ -144,3 +145,24 @@ def search_figure(result: SearchResult, *, gamma: float, title: str,
     draw_root_statistics(result, ax=root_ax, action_names=action_names)
     fig.tight_layout()
     return fig
+
+
+def draw_sweep(ax: Axes, xs: Sequence[float], curves: dict[str, np.ndarray], *, xlabel: str,
+               title: str, log_x: bool = False) -> None:
+    """One line per planner: the mean over seeds at each x, bars from min to max.
+
+    curves: label -> (len(xs), n_seeds) results. The y label is left to the caller.
+    """
+    for i, (label, values) in enumerate(curves.items()):
+        values = np.asarray(values, dtype=float)
+        mean = values.mean(axis=1)
+        errors = np.stack([mean - values.min(axis=1), values.max(axis=1) - mean])
+        ax.errorbar(xs, mean, yerr=errors, label=label, capsize=3, linewidth=1.8, markersize=6,
+                    **plots.style(i))
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xticks(list(xs), [str(x) for x in xs])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
