@@ -252,3 +252,45 @@ def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -
         labelled, max_steps=int(grid.get("budget", 10_000)),
         title=f"Dyna-DQN: k = {k} imagined transitions per real step, rollouts of h = {h} "
               f"(benchmark)")
+
+
+# == notebook 03: the rollout-depth slider (open-loop model vs real CartPole) =====
+# Appended section. The model's 50-step rollouts are computed once (models.open_loop_rollout);
+# a slider move only draws.
+
+CARTPOLE_LABELS = ("cart position x (m)", "cart velocity (m/s)", "pole angle theta (rad)",
+                   "pole angular velocity (rad/s)")
+
+
+def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predicted: object,
+                         labels: tuple[str, ...] = CARTPOLE_LABELS, dt: float = 0.02) -> Figure:
+    """Slider callback of notebook 03: the model's first `depth` open-loop steps vs the real trajectory.
+
+    real: data.Trajectories (states (N, H + 1, D), alive (N, H + 1)); predicted: models.Rollout
+    of the same shape, rolled out from real.states[:, 0] with real.actions (computed once).
+    depth: 1..H; start: which start state, 0..N-1; labels: (D,) axis labels with units;
+    dt: seconds per step. Only draws, so a move takes about 0.1-0.2 s.
+    """
+    n, horizon_plus_one, dim = real.states.shape
+    check_int("depth", depth, low=1, high=horizon_plus_one - 1)
+    check_int("start", start, low=0, high=n - 1)
+    steps = np.arange(horizon_plus_one)
+    alive = real.alive[start]
+    nrows = -(-dim // 2)
+    fig, axes = plt.subplots(nrows, 2, figsize=(9, 2.6 * nrows), squeeze=False)
+    for d, ax in enumerate(axes.flat):
+        if d >= dim:
+            ax.set_visible(False)
+            continue
+        ax.plot(steps[alive], real.states[start, alive, d], color=plots.COLOURS[0], linestyle="-",
+                marker="o", markersize=3, label="real environment")
+        ax.plot(steps[:depth + 1], predicted.states[start, :depth + 1, d], color=plots.COLOURS[1],
+                linestyle="--", marker="s", markersize=3, label=f"model, {depth} steps open-loop")
+        ax.axvline(depth, color=plots.COLOURS[2], linestyle=":", linewidth=1)
+        ax.set_ylabel(labels[d])
+        ax.set_xlabel(f"time step ({dt:g} s each)")
+        ax.set_xlim(0, horizon_plus_one - 1)
+    axes.flat[0].legend(loc="best", fontsize=8)
+    fig.suptitle(f"Open-loop rollout of the learned model: depth k = {depth}, start state {start}")
+    fig.tight_layout()
+    return fig
