@@ -67,7 +67,7 @@ def jupyter_lab(
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(nb, path)
-    dirs = {name: tmp / name for name in ("settings", "workspaces", "config", "runtime")}
+    dirs = {name: tmp / name for name in ("settings", "workspaces", "config", "runtime", "data", "ipython")}
     for folder in dirs.values():
         folder.mkdir()
     for plugin, values in (settings or {}).items():
@@ -85,8 +85,14 @@ def jupyter_lab(
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
         command.append("--allow-root")
-    server_env = {**os.environ, **env, "JUPYTER_CONFIG_DIR": str(dirs["config"]),
-                  "JUPYTER_RUNTIME_DIR": str(dirs["runtime"])}
+    # Fresh per-user folders (no user kernelspecs, extensions or IPython start-up files); the
+    # course environment's own kernel and widget extension come from sys.prefix.
+    server_env = {
+        **os.environ, **env,
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+        "JUPYTER_DATA_DIR": str(dirs["data"]), "IPYTHONDIR": str(dirs["ipython"]),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
     log = (tmp / "jupyter-lab.log").open("w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=server_env)
     base = f"http://127.0.0.1:{port}"
