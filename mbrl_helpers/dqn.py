@@ -42,16 +42,16 @@ class DQNConfig:
     """Every hyperparameter of the DQN loop (defaults tuned for CartPole-v1)."""
 
     hidden: int = 128                   # units in each of the two hidden layers
-    lr: float = 1e-3                    # Adam step size
+    lr: float = 5e-4                    # Adam step size
     gamma: float = 0.99                 # discount
     batch_size: int = 64                # transitions per gradient update
     buffer_size: int = 50_000           # real transitions kept (ring buffer)
     learning_starts: int = 1_000        # real steps of random play before the first update
     updates_per_step: int = 1           # gradient updates per real step (the replay ratio)
-    target_update_every: int = 500      # gradient updates between hard copies to the target net
+    target_update_every: int = 250      # gradient updates between hard copies to the target net
     epsilon_start: float = 1.0          # exploration schedule: linear from start ...
-    epsilon_end: float = 0.05           # ... to end ...
-    epsilon_decay_steps: int = 10_000   # ... over this many real steps
+    epsilon_end: float = 0.02           # ... to end ...
+    epsilon_decay_steps: int = 5_000    # ... over this many real steps
     max_grad_norm: float = 10.0         # gradient clipping
     max_steps: int = 40_000             # real environment steps of one run (the budget)
     eval_every: int = 1_000             # real steps between greedy evaluations

@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from mbrl_helpers import dqn
+from mbrl_helpers import dqn, models
 from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
 # step(states (B, D), actions (B,)) -> (next_states (B, D), rewards (B,), terminated (B,) bool)
@@ -95,23 +95,6 @@ def branched_rollout(
 
 # -- the model (a thin adapter over mbrl_helpers.models) --------------------------------
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """How the dynamics model is fitted (passed to mbrl_helpers.models)."""
-
-    ensemble_size: int = 5
-    hidden: int = 200
-    epochs: int = 50            # at most; early stopping on a held-out split ends most fits sooner
-    max_disagreement: float | None = None   # stop rollouts where the ensemble spread exceeds this
-
-    def __post_init__(self) -> None:
-        check_int("ensemble_size", self.ensemble_size, low=1)
-        check_int("hidden", self.hidden, low=1)
-        check_int("epochs", self.epochs, low=1)
-        if self.max_disagreement is not None:
-            check_number("max_disagreement", self.max_disagreement, low=0)
-
-
 @dataclass
 class FittedModel:
     """A fitted model behind the step-function interface, with its ensemble spread."""
@@ -142,9 +125,27 @@ def perfect_model_fitter(transitions: dict[str, np.ndarray], seed: int) -> Fitte
     return FittedModel(step)
 
 
-def neural_model_fitter(model_config: ModelConfig) -> ModelFitter:
-    """A fitter that trains the neural ensemble of mbrl_helpers.models (notebook 03) on the data."""
-    raise NotImplementedError("waiting for mbrl_helpers.models")
+# The dynamics model of notebook 03 as these agents use it: an ensemble of 5 MLPs predicting
+# state deltas and rewards; termination by CartPole's known rule (as MBPO uses known
+# termination functions), so an imagined pole that falls really ends its rollout.
+MODEL = models.ModelConfig(ensemble_size=5, hidden=64, termination="cartpole", max_epochs=15, patience=3)
+
+
+def neural_model_fitter(config: models.ModelConfig = MODEL, *, max_transitions: int = 5_000) -> ModelFitter:
+    """A fitter that trains mbrl_helpers.models' ensemble on the newest max_transitions real transitions.
+
+    (A thin adapter: models.train_ensemble has no warm start, so capping the data
+    keeps each refit to a few seconds.) The step function averages the members;
+    disagreement is models.Ensemble.disagreement (unitless spread of s').
+    """
+    check_int("max_transitions", max_transitions, low=10)
+
+    def fit(transitions: dict[str, np.ndarray], seed: int) -> FittedModel:
+        newest = {key: value[-max_transitions:] for key, value in transitions.items()}
+        ensemble = models.train_ensemble(newest, config, seed, n_actions=2, progress=False)
+        return FittedModel(ensemble.as_step_fn("mean"), ensemble.disagreement)
+
+    return fit
 
 
 PLAIN_DQN = dqn.DQNConfig()
@@ -159,12 +160,15 @@ class DynaConfig:
 
     imagined_per_step: int = 16     # k: imagined transitions per real step (on average)
     rollout_length: int = 3         # h: model steps per branched rollout
-    model_every: int = 250          # real steps between model refits (on all real data so far)
     rollout_every: int = 25         # real steps between batches of rollouts (k * this per batch)
     imagined_buffer_size: int = 50_000   # imagined transitions kept (older ones overwritten)
     real_fraction: float = 0.5      # share of each gradient batch drawn from real transitions
+    model_every: int = 1_000        # real steps between model refits
+    max_disagreement: float | None = None   # stop a rollout where the ensemble spread exceeds this
 
     def __post_init__(self) -> None:
+        if self.max_disagreement is not None:
+            check_number("max_disagreement", self.max_disagreement, low=0)
         check_int("imagined_per_step", self.imagined_per_step, low=0)
         check_int("rollout_length", self.rollout_length, low=0)
         check_int("model_every", self.model_every, low=1)
@@ -187,9 +191,8 @@ class DynaHook:
     """
 
     def __init__(self, dqn_config: dqn.DQNConfig, config: DynaConfig, fitter: ModelFitter,
-                 model_config: ModelConfig, obs_dim: int, seed: int) -> None:
-        self.dqn_config, self.config, self.fitter = dqn_config, config, fitter
-        self.model_config, self.seed = model_config, seed
+                 obs_dim: int, seed: int) -> None:
+        self.dqn_config, self.config, self.fitter, self.seed = dqn_config, config, fitter, seed
         self.imagined = dqn.ReplayBuffer(config.imagined_buffer_size, obs_dim)
         self.model: FittedModel | None = None
         self.fits = 0
@@ -207,11 +210,11 @@ class DynaHook:
             n_starts = math.ceil(c.imagined_per_step * c.rollout_every / c.rollout_length)
             starts = buffer.states[rng.integers(0, len(buffer), size=n_starts)]
             epsilon = dqn.epsilon_at(step, self.dqn_config)
-            use_guard = self.model_config.max_disagreement is not None and self.model.disagreement is not None
+            use_guard = c.max_disagreement is not None and self.model.disagreement is not None
             batch = branched_rollout(
                 self.model.step, lambda s: agent.act(s, epsilon, rng), starts, c.rollout_length,
                 disagreement=self.model.disagreement if use_guard else None,
-                max_disagreement=self.model_config.max_disagreement if use_guard else None,
+                max_disagreement=c.max_disagreement if use_guard else None,
             )
             if len(batch["actions"]):
                 self.imagined.add_batch(**batch)
@@ -224,7 +227,6 @@ def run_dyna_dqn(
     seed: int = 0,
     *,
     fitter: ModelFitter | None = None,
-    model_config: ModelConfig = ModelConfig(),
     env_id: str = "CartPole-v1",
     label: str = "Dyna-DQN",
 ) -> dqn.RunResult:
@@ -236,9 +238,9 @@ def run_dyna_dqn(
     """
     if not config.uses_model:
         return dqn.train_dqn(dqn_config, seed, env_id=env_id, label=label)
-    fitter = fitter or neural_model_fitter(model_config)
+    fitter = fitter or neural_model_fitter()
     obs_dim = int(np.prod(gym.make(env_id).observation_space.shape))
-    hook = DynaHook(dqn_config, config, fitter, model_config, obs_dim, seed)
+    hook = DynaHook(dqn_config, config, fitter, obs_dim, seed)
     result = dqn.train_dqn(dqn_config, seed, env_id=env_id, label=label, hook=hook,
                            imagined=hook.imagined, real_fraction=config.real_fraction)
     result.extra.update(imagined=hook.imagined_total, model_fits=hook.fits)
@@ -261,8 +263,12 @@ class SimpleMBRLConfig:
     imagined_buffer_size: int = 50_000  # imagined transitions kept within a round
     train_epsilon: float = 0.1          # exploration inside the model
     collect_epsilon: float = 0.05       # exploration while collecting real data (rounds >= 2)
+    model_max_transitions: int = 20_000  # the model is fitted on the newest this many real transitions
+    max_disagreement: float | None = None   # stop a rollout where the ensemble spread exceeds this
 
     def __post_init__(self) -> None:
+        if self.max_disagreement is not None:
+            check_number("max_disagreement", self.max_disagreement, low=0)
         for name in ("initial_random_steps", "steps_per_round", "rounds", "updates_per_round",
                      "rollout_length", "rollouts_per_refresh", "refresh_every", "imagined_buffer_size"):
             check_int(name, getattr(self, name), low=1)
@@ -288,8 +294,7 @@ def collect_real(env: gym.Env, state: np.ndarray, steps: int, buffer: dqn.Replay
 
 
 def train_in_model(agent: dqn.DQNAgent, model: FittedModel, real: dqn.ReplayBuffer,
-                   config: SimpleMBRLConfig, rng: np.random.Generator,
-                   max_disagreement: float | None = None) -> int:
+                   config: SimpleMBRLConfig, rng: np.random.Generator) -> int:
     """Steps 3 and 4: train the agent on transitions from the model only.
 
     Every refresh_every updates, branch `rollouts_per_refresh` rollouts of
@@ -298,6 +303,7 @@ def train_in_model(agent: dqn.DQNAgent, model: FittedModel, real: dqn.ReplayBuff
     Returns the number of imagined transitions made.
     """
     imagined = dqn.ReplayBuffer(config.imagined_buffer_size, real.obs_dim)
+    max_disagreement = config.max_disagreement
     guard = max_disagreement is not None and model.disagreement is not None
     made = 0
     for update in range(config.updates_per_round):
@@ -322,7 +328,6 @@ def run_simple_mbrl(
     *,
     dqn_config: dqn.DQNConfig = PLAIN_DQN,
     fitter: ModelFitter | None = None,
-    model_config: ModelConfig = ModelConfig(),
     env_id: str = "CartPole-v1",
     label: str = "simple MBRL",
 ) -> dqn.RunResult:
@@ -344,7 +349,7 @@ def run_simple_mbrl(
     env = gym.make(env_id)
     obs_dim = int(np.prod(env.observation_space.shape))
     agent = dqn.DQNAgent(obs_dim, int(env.action_space.n), dqn_config)
-    fitter = fitter or neural_model_fitter(model_config)
+    fitter = fitter or neural_model_fitter(max_transitions=config.model_max_transitions)
     real = dqn.ReplayBuffer(config.initial_random_steps + config.steps_per_round * config.rounds, obs_dim)
     state, _ = env.reset(seed=seed)
     eval_steps, eval_returns, solved_at, imagined_total = [], [], None, 0
@@ -356,7 +361,7 @@ def run_simple_mbrl(
             state = collect_real(env, state, config.steps_per_round, real,
                                  lambda s: agent.act(s, config.collect_epsilon, rng), rng)
         model = fitter(real_transitions(real), seed + 7919 * round_index)
-        imagined_total += train_in_model(agent, model, real, config, rng, model_config.max_disagreement)
+        imagined_total += train_in_model(agent, model, real, config, rng)
         eval_steps.append(len(real))
         eval_returns.append(dqn.evaluate(agent, env_id, dqn_config.eval_episodes,
                                          seed=10_000 * (seed + 1) + len(real)))

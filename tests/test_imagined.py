@@ -196,3 +196,41 @@ def test_branched_rollout_check(capsys):
         assert not checks.check_branched_rollout(wrong)
         out = capsys.readouterr().out
         assert "Not yet" in out and words in out, out
+
+
+# -- notebook 04's figures and slider callback (drawn from precomputed curves) --
+
+def fake_grid():
+    def run(seed, solved):
+        steps = np.arange(1000, 6001, 1000)
+        return {"seed": seed, "eval_steps": steps.tolist(),
+                "eval_returns": np.minimum(500, steps / solved * 475).tolist()}
+    return {"budget": 6000, "runs": {"k=0 h=1": [run(0, 6000), run(1, 5000)],
+                                     "k=16 h=3": [run(0, 3000), run(1, 4000)]}}
+
+
+def test_grid_figure_draws_k_beside_the_baseline_quickly():
+    import time
+
+    import matplotlib.pyplot as plt
+
+    from mbrl_helpers import widgets
+
+    start = time.perf_counter()
+    fig = widgets.imagined_grid_figure(16, 3, grid=fake_grid())
+    assert time.perf_counter() - start < 2.0   # generous: the benchmark measures the real latency
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["k = 0 (DQN, 4 updates/step) (2 seeds)", "k = 16, h = 3 (2 seeds)"]
+    assert "k = 16" in fig.axes[0].get_title() and fig.axes[0].get_xlabel() == "real environment steps"
+    only_baseline = widgets.imagined_grid_figure(0, 5, grid=fake_grid())
+    assert len(only_baseline.axes[0].get_legend().get_texts()) == 1
+    plt.close("all")
+
+
+def test_grid_figure_rejects_values_outside_the_grid():
+    from mbrl_helpers import widgets
+
+    with pytest.raises(ValueError, match="not in the precomputed grid"):
+        widgets.imagined_grid_figure(8, 3, grid=fake_grid())
+    with pytest.raises(ValueError, match="k must be >= 0, got -1"):
+        widgets.imagined_grid_figure(-1, 3, grid=fake_grid())

@@ -1,0 +1,206 @@
+"""Notebook 04's numbers: real steps to solve CartPole-v1, model-free DQN vs learning from a model.
+
+    python benchmarks/bench_imagined.py --part model_free    # DQN at 1 and 4 updates/step, 5 seeds
+    python benchmarks/bench_imagined.py --part model_based   # simple MBRL and Dyna-DQN, 5 seeds
+    python benchmarks/bench_imagined.py --part grid          # the slider's k x h grid, 2 seeds
+    python benchmarks/bench_imagined.py --report             # table + figure from what was measured
+    python benchmarks/bench_imagined.py --quick              # checks the code runs (CI)
+
+Each part appends every finished run to benchmarks/results/imagined.<part>.json
+(so a part can run in the background and be resumed: finished runs are skipped).
+--report merges them into imagined.json, writes the table imagined.md and the
+figure imagined.png. "Solved" = mean greedy return over 5 real evaluation
+episodes >= 475, evaluated every 1,000 real steps (simple MBRL: after every
+round), the same for every method; a run stops once solved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_info, markdown_header  # noqa: E402
+
+from mbrl_helpers import dqn, imagined  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEEDS = (0, 1, 2, 3, 4)
+MODEL_FREE_BUDGET = 40_000     # real steps per model-free run at most
+MODEL_BASED_BUDGET = 10_000    # real steps per Dyna-DQN run at most
+SIMPLE_BUDGET = 6_000          # real steps per simple-MBRL run at most (1,000 random + 10 rounds of 500)
+GRID_BUDGET = 10_000
+GRID_SEEDS = (0, 1)
+GRID_K = (0, 4, 16, 64)        # imagined transitions per real step (slider values)
+GRID_H = (1, 3, 5)             # rollout length (slider values)
+
+Runner = Callable[[int], dqn.RunResult]
+
+
+def dqn_run(updates_per_step: int, budget: int) -> Runner:
+    config = dqn.DQNConfig(updates_per_step=updates_per_step, max_steps=budget)
+    return lambda seed: dqn.train_dqn(config, seed, label=f"DQN, {updates_per_step} update(s)/step")
+
+
+def dyna_run(k: int, h: int, budget: int, *, updates_per_step: int = 4,
+             max_disagreement: float | None = None) -> Runner:
+    dqn_config = dqn.DQNConfig(updates_per_step=updates_per_step, max_steps=budget)
+    config = imagined.DynaConfig(imagined_per_step=k, rollout_length=h, max_disagreement=max_disagreement)
+    return lambda seed: imagined.run_dyna_dqn(dqn_config, config, seed, label=f"Dyna-DQN k={k} h={h}")
+
+
+def simple_mbrl_run(budget: int) -> Runner:
+    config = imagined.SimpleMBRLConfig(rounds=1 + (budget - 1_000) // 500)
+    return lambda seed: imagined.run_simple_mbrl(config, seed, label="simple MBRL")
+
+
+def parts(quick: bool = False) -> dict[str, dict[str, Runner]]:
+    mf, mb = (MODEL_FREE_BUDGET, MODEL_BASED_BUDGET) if not quick else (1_500, 1_500)
+    return {
+        "model_free": {
+            "DQN, 1 update/step": dqn_run(1, mf),
+            "DQN, 4 updates/step (replay-matched)": dqn_run(4, mf),
+        },
+        "model_based": {
+            "simple MBRL (policy trained only in the model, rounds of 500 real steps)":
+                simple_mbrl_run(SIMPLE_BUDGET if not quick else 1_500),
+            "Dyna-DQN, k=16, h=3, 4 updates/step": dyna_run(16, 3, mb),
+            "Dyna-DQN, k=64, h=5, 4 updates/step": dyna_run(64, 5, mb),
+        },
+        "grid": {f"k={k} h={h}": dyna_run(k, h, GRID_BUDGET if not quick else 1_500)
+                 for k in GRID_K for h in GRID_H if not (k == 0 and h != GRID_H[0])},
+    }
+
+
+def as_dict(result: dqn.RunResult) -> dict:
+    return {"label": result.label, "seed": result.seed, "eval_steps": result.eval_steps.tolist(),
+            "eval_returns": result.eval_returns.tolist(), "steps_to_solve": result.steps_to_solve,
+            "real_steps": result.real_steps, "updates": result.updates,
+            "wall_time": round(result.wall_time, 2), "extra": result.extra}
+
+
+def run_part(part: str, seeds: tuple[int, ...], quick: bool = False, only: str = "") -> dict:
+    """Run every (config, seed) of a part not yet in its results file; save after each run.
+
+    only: run just the configs whose name contains it (its own file, merged by --report).
+    """
+    torch.set_num_threads(1)
+    suffix = f".{only.split(',')[0].replace(' ', '_').replace('/', '_')}" if only else ""
+    path = RESULTS / (f"imagined.{part}{suffix}.json" if not quick else f"imagined.{part}.quick.json")
+    stored = json.loads(path.read_text()) if path.exists() and not quick else {"runs": {}}
+    stored["machine"] = machine_info(("numpy", "torch", "gymnasium"))
+    for name, runner in parts(quick)[part].items():
+        if only and only not in name:
+            continue
+        done = {r["seed"] for r in stored["runs"].get(name, [])}
+        for seed in seeds:
+            if seed in done:
+                continue
+            result = runner(seed)
+            stored["runs"].setdefault(name, []).append(as_dict(result))
+            print(f"{part} | {name} | seed {seed}: solved at {result.steps_to_solve} real steps, "
+                  f"{result.updates} updates, {result.wall_time:.0f} s", flush=True)
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(json.dumps(stored))
+    return stored
+
+
+def summarise(runs: dict[str, list[dict]], budgets: dict[str, int]) -> list[dict]:
+    rows = []
+    for name, results in runs.items():
+        summary = imagined.steps_to_solve_summary([r["steps_to_solve"] for r in results], budgets[name])
+        real = sum(r["real_steps"] for r in results)
+        rows.append({"method": name, **summary,
+                     "updates_per_real_step": round(sum(r["updates"] for r in results) / real, 2),
+                     "imagined_per_real_step":
+                         round(sum(r["extra"].get("imagined", 0) for r in results) / real, 1),
+                     "wall_time_median": float(np.median([r["wall_time"] for r in results])),
+                     "ms_per_real_step": round(1000 * sum(r["wall_time"] for r in results) / real, 2)})
+    return rows
+
+
+def fmt_steps(value: float, budget: int) -> str:
+    return f"> {budget:,}" if not np.isfinite(value) else f"{value:,.0f}"
+
+
+def report() -> dict:
+    """Merge the parts' files into imagined.json; write imagined.md and imagined.png."""
+    merged: dict = {"runs": {}, "budgets": {}, "seeds": {}}
+    for part, budget in (("model_free", MODEL_FREE_BUDGET), ("model_based", MODEL_BASED_BUDGET)):
+        path = RESULTS / f"imagined.{part}.json"
+        if path.exists():
+            stored = json.loads(path.read_text())
+            merged["machine"] = stored["machine"]
+            for name, results in stored["runs"].items():
+                merged["runs"][name] = sorted(results, key=lambda r: r["seed"])
+                merged["budgets"][name] = budget
+    rows = summarise(merged["runs"], merged["budgets"])
+    merged["table"] = rows
+    (RESULTS / "imagined.json").write_text(json.dumps(merged))
+    lines = [
+        "# Notebook 04: real steps to solve CartPole-v1",
+        "",
+        "Solved = mean greedy return over 5 real evaluation episodes >= 475, evaluated every 1,000",
+        "real steps (simple MBRL: after each round); runs stop once solved. Quartiles over seeds;",
+        "an unsolved run counts as more than its budget. Regenerate: see the docstring of",
+        "`benchmarks/bench_imagined.py`. The machine was shared with other jobs: wall times are rough.",
+        "",
+        "| method | seeds | solved | median real steps to 475 | quartiles | budget | "
+        "updates / real step | imagined / real step | median wall time (s) | ms / real step |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        b = row["budget"]
+        lines.append(
+            f"| {row['method']} | {row['runs']} | {row['solved']} | {fmt_steps(row['median'], b)} | "
+            f"{fmt_steps(row['q25'], b)} - {fmt_steps(row['q75'], b)} | {b:,} | "
+            f"{row['updates_per_real_step']} | {row['imagined_per_real_step']} | "
+            f"{row['wall_time_median']:.0f} | {row['ms_per_real_step']} |")
+    lines += ["", "Machine:", "", markdown_header(merged.get("machine", {}))]
+    (RESULTS / "imagined.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if merged["runs"]:
+        from mbrl_helpers import plots
+
+        fig = plots.learning_curves(
+            {name: (np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for name, rs in
+             merged["runs"].items() for r in rs[:1]} if False else
+            {name: [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in rs]
+             for name, rs in merged["runs"].items()},
+            max_steps=MODEL_FREE_BUDGET,
+            title="CartPole-v1: model-free vs model-based (benchmark, median and quartiles over seeds)")
+        fig.savefig(RESULTS / "imagined.png", dpi=110)
+    return merged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("model_free", "model_based", "grid"))
+    parser.add_argument("--only", default="", help="run only the configs whose name contains this")
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.quick:
+        for part in ("model_free", "model_based"):
+            run_part(part, (0,), quick=True)
+    elif args.part:
+        run_part(args.part, GRID_SEEDS if args.part == "grid" else SEEDS, only=args.only)
+    if args.report:
+        report()
+    print(f"{time.perf_counter() - start:.0f} s elapsed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
