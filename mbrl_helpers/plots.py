@@ -236,22 +236,29 @@ def plot_updates_by_size(
 
 def update_heatmaps(
     maze: GridMaze, panels: Mapping[str, np.ndarray], *, suptitle: str | None = None,
-    colorbar_label: str = "count per cell (log scale)",
+    colorbar_label: str = "count per cell (log scale)", ncols: int | None = None,
 ) -> Figure:
-    """Side-by-side counts on the maze (e.g. real visits and Q updates per cell), one colour scale.
+    """Counts on the maze side by side (e.g. real visits and Q updates per cell), one colour scale.
 
-    panels: label -> (n_rows, n_cols) counts. Walls dark; cells never counted white;
-    the colour map (viridis, reversed so larger is darker) reads in greyscale.
+    panels: label -> (n_rows, n_cols) counts; ncols panels per row (default: all in one row).
+    Walls dark; cells never counted white; the colour map (viridis, reversed so
+    larger is darker) reads in greyscale.
     """
     from matplotlib.colors import LogNorm
 
     n = len(panels)
-    fig, axes = plt.subplots(1, n, figsize=(4.0 * n + 0.8, 0.4 * maze.n_rows + 1.3), squeeze=False)
+    ncols = n if ncols is None else ncols
+    nrows = -(-n // ncols)
+    height = (3.6 * maze.n_rows / maze.n_cols + 0.8) * nrows + 0.5
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols + 0.8, height), squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
     top = max(1, max(int(np.max(p)) for p in panels.values()))
     norm = LogNorm(vmin=1, vmax=top)
     cmap = plt.get_cmap("viridis_r").with_extremes(bad="white")
     image = None
-    for ax, (label, counts) in zip(axes[0], panels.items(), strict=True):
+    for ax, (label, counts) in zip(axes[:n], panels.items(), strict=True):
         counts = np.asarray(counts, dtype=float)
         shown = np.where(counts > 0, counts, np.nan)
         image = ax.imshow(shown, cmap=cmap, norm=norm, interpolation="nearest")
@@ -266,7 +273,7 @@ def update_heatmaps(
         ax.set_title(f"{label}\n(total {int(counts.sum()):,})", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(image, ax=list(axes[0]), fraction=0.025, pad=0.02, label=colorbar_label)
+    fig.colorbar(image, ax=list(axes[:n]), fraction=0.025, pad=0.02, label=colorbar_label)
     if suptitle:
         fig.suptitle(suptitle)
     return fig

@@ -365,6 +365,23 @@ def until_near_optimal_runs(
 
 # -- experiments -----------------------------------------------------------------
 
+def goal_distance(maze: GridMaze) -> np.ndarray:
+    """(n_rows, n_cols) int64: fewest steps from each cell to a goal; -1 for walls and cells
+    that cannot reach one. Goals themselves are 0."""
+    tables = maze.tables()
+    distance = np.full(maze.n_states, -1, dtype=np.int64)
+    distance[maze.goals] = 0
+    frontier = list(maze.goals)
+    step = 0
+    while frontier:
+        step += 1
+        reached = np.isin(tables.next_state, frontier)  # (n_states, 4): a move into the frontier
+        new = [s for s in np.flatnonzero(reached.any(axis=1)) if distance[s] < 0 and not maze.walls.flat[s]]
+        distance[new] = step
+        frontier = new
+    return distance.reshape(maze.n_rows, maze.n_cols)
+
+
 def _check_sweeping_params(planning_steps: int, alpha: float, epsilon: float, gamma: float,
                            theta: float, factor: float) -> None:
     check_int("planning_steps", planning_steps, low=0)
