@@ -57,6 +57,7 @@ def small_notebook() -> nbformat.NotebookNode:
         ),
         nbformat.v4.new_markdown_cell("## Exercise 2: a constant"),
         _code("### BEGIN SOLUTION\ny = 3\n### END SOLUTION\nprint('after')"),
+        _code("checks.check_y(y)", [nbformat.v4.new_output("stream", text="Correct: y\n")]),
         _code("print(x + 1)", [nbformat.v4.new_output("stream", text="3\n")]),
     ]
     return nb
@@ -85,7 +86,8 @@ def test_generator_replaces_solutions_by_stubs_and_keeps_the_rest():
     top_level = cells[4]
     assert top_level.source.startswith("# YOUR CODE HERE")
     assert "Exercise 2:" in top_level.source and top_level.source.endswith("print('after')")
-    assert cells[5].outputs[0].text == "3\n"
+    assert cells[5].outputs == []  # a check in the next cell: its "Correct" is cleared too
+    assert cells[6].outputs[0].text == "3\n"
     # the stubs are valid Python that raises NotImplementedError when run
     namespace: dict = {"check": lambda fn: None}
     exec(compile(doubled.source, "doubled", "exec"), namespace)

@@ -141,6 +141,10 @@ def make_student_edition(nb: nbformat.NotebookNode, name: str = "notebook") -> t
         cell.metadata.pop("execution", None)
         for hint in hints:
             exercises.append(Exercise(len(exercises) + 1, index, section, solution, hint))
+        following = student.cells[index + 1] if index + 1 < len(student.cells) else None
+        if following is not None and following.cell_type == "code" and "check_" in following.source:
+            # the check's stored "Correct" was about the instructor's solution
+            following.outputs, following.execution_count = [], None
     student.metadata["mbrl_edition"] = "student"
     if exercises:
         note = nbformat.v4.new_markdown_cell(EDITION_NOTE)
