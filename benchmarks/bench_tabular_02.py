@@ -1,0 +1,157 @@
+"""Speed of notebook 02's experiments: Figures 8.4 and 8.5 and Example 8.4 at the book's run counts.
+
+    python benchmarks/bench_tabular_02.py            # full run (a minute or two)
+    python benchmarks/bench_tabular_02.py --quick    # checks the code runs (CI)
+
+Prints a table and writes benchmarks/results/tabular_02.md and tabular_02.json.
+Target (issue 4): all three experiments together in under 10 s after warm-up on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_info, markdown_header  # noqa: E402
+
+from mbrl_helpers import dyna_q_plus, sweeping, widgets  # noqa: E402
+from mbrl_helpers.envs import make_blocking_maze, make_shortcut_maze  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+AGENTS = (dyna_q_plus.DYNA_Q, dyna_q_plus.DYNA_Q_PLUS, dyna_q_plus.DYNA_Q_PLUS_ACT)
+KAPPA = 1e-3
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    """Median wall time of fn() in seconds, and fn's last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def changing_maze_figure(maze, steps: int, runs: int) -> int:
+    """One of Figures 8.4 / 8.5 as notebook 02 runs it (3 agents); returns the Q updates made."""
+    settings = widgets.CHANGING_MAZE_SETTINGS
+    for agent in AGENTS:
+        dyna_q_plus.run_changing_maze(maze, agent=agent, steps=steps, runs=runs, seed=0, kappa=KAPPA,
+                                      **settings)
+    return len(AGENTS) * runs * steps * (settings["planning_steps"] + 1)
+
+
+def example_8_4(resolutions: tuple[int, ...], runs: int) -> int:
+    """Example 8.4 as notebook 02 runs it; returns the Q updates made (both methods)."""
+    result = sweeping.run_updates_until_near_optimal(resolutions, runs=runs, seed=0)
+    return int(sum(u.sum() for u in result.updates.values()))
+
+
+def slider_move(kappa: float, runs: int, steps: int) -> float:
+    """One move of the kappa slider to a precomputed value: draw only."""
+    widgets.shortcut_maze_mean(dyna_q_plus.DYNA_Q_PLUS, kappa, runs, steps, 0)
+    start = time.perf_counter()
+    fig = widgets.kappa_figure(kappa, runs=runs, steps=steps)
+    fig.canvas.draw()
+    elapsed = time.perf_counter() - start
+    plt.close(fig)
+    return elapsed
+
+
+def slider_uncached(kappa: float, runs: int, steps: int) -> float:
+    """One move of the kappa slider to a value not computed before: run all agents and draw."""
+    widgets.shortcut_maze_mean.cache_clear()
+    widgets.shortcut_maze_mean(dyna_q_plus.DYNA_Q, 0.0, runs, steps, 0)  # drawn alongside, stays cached
+    start = time.perf_counter()
+    fig = widgets.kappa_figure(kappa, runs=runs, steps=steps)
+    fig.canvas.draw()
+    elapsed = time.perf_counter() - start
+    plt.close(fig)
+    return elapsed
+
+
+def main(quick: bool) -> dict:
+    runs = 3 if quick else 30
+    resolutions = (1, 2) if quick else (1, 2, 3, 4, 5, 6)
+    repeats = 1 if quick else 3
+    blocking, shortcut = make_blocking_maze(), make_shortcut_maze()
+    # warm-up: compile (or load numba's cache)
+    changing_maze_figure(blocking, 1200, 2)
+    example_8_4((1,), 2)
+    slider_uncached(2e-3, 2, 3500)
+
+    t_84, u_84 = timed(lambda: changing_maze_figure(blocking, 3000, runs), repeats)
+    t_85, u_85 = timed(lambda: changing_maze_figure(shortcut, 6000, runs), repeats)
+    t_ex, u_ex = timed(lambda: example_8_4(resolutions, runs), repeats)
+    steps = 3500 if quick else 6000
+    move = statistics.median(slider_move(KAPPA, runs, steps) for _ in range(repeats))
+    uncached = statistics.median(slider_uncached(2e-3, runs, steps) for _ in range(repeats))
+    return {
+        "settings": {
+            "runs": runs, "seed": 0, "repeats (median)": repeats,
+            "figures 8.4/8.5": {**widgets.CHANGING_MAZE_SETTINGS, "kappa": KAPPA,
+                                "agents": ["Dyna-Q", "Dyna-Q+", "Dyna-Q+ (bonus in action choice)"],
+                                "steps": [3000, 6000]},
+            "example 8.4": {"resolutions": list(resolutions), "planning_steps": 5, "alpha": 0.5,
+                            "theta": 1e-4, "epsilon": 0.1, "gamma": 0.95, "factor": 1.2},
+        },
+        "machine": machine_info(),
+        "figure_8_4_seconds": round(t_84, 3),
+        "figure_8_4_updates": u_84,
+        "figure_8_5_seconds": round(t_85, 3),
+        "figure_8_5_updates": u_85,
+        "example_8_4_seconds": round(t_ex, 3),
+        "example_8_4_updates": u_ex,
+        "all_three_seconds": round(t_84 + t_85 + t_ex, 3),
+        "kappa_slider_move_precomputed_seconds": round(move, 4),
+        "kappa_slider_uncached_seconds": round(uncached, 4),
+    }
+
+
+def report(row: dict) -> str:
+    lines = [
+        "# Notebook 02 speed: changing mazes and prioritized sweeping",
+        "",
+        markdown_header(row["machine"]),
+        f"- settings: {row['settings']}",
+        "",
+        "| measurement | wall time | Q updates |",
+        "| --- | --- | --- |",
+        f"| Figure 8.4, blocking maze (3 agents x runs x 3000 steps) | {row['figure_8_4_seconds']:.3f} s "
+        f"| {row['figure_8_4_updates']:,} |",
+        f"| Figure 8.5, shortcut maze (3 agents x runs x 6000 steps) | {row['figure_8_5_seconds']:.3f} s "
+        f"| {row['figure_8_5_updates']:,} |",
+        f"| Example 8.4 (Dyna-Q and prioritized sweeping, runs x resolutions) "
+        f"| {row['example_8_4_seconds']:.3f} s | {row['example_8_4_updates']:,} |",
+        f"| **all three** | **{row['all_three_seconds']:.3f} s** | |",
+        f"| kappa slider move (precomputed; drawing only) "
+        f"| {row['kappa_slider_move_precomputed_seconds']:.3f} s | |",
+        f"| kappa slider, uncached kappa (30 agents x 6000 steps + drawing) "
+        f"| {row['kappa_slider_uncached_seconds']:.3f} s | |",
+        "",
+        "Target (issue 4): the three experiments together under 10 s after warm-up on this 2-core",
+        "machine; a slider move under 0.5 s. Times are medians over the repeats, after numba's",
+        "compilation (cached on disk). The machine is shared with other work while this runs, so",
+        "times are pessimistic.",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    row = main(quick)
+    text = report(row)
+    print(text)
+    if not quick:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "tabular_02.md").write_text(text + "\n")
+        (RESULTS / "tabular_02.json").write_text(json.dumps(row, indent=2) + "\n")
