@@ -130,3 +130,63 @@ def test_bad_inputs_are_named(kwargs, message):
 def test_where_updates_go_rejects_an_unknown_method():
     with pytest.raises(ValueError, match="method"):
         sweeping.where_updates_go(GridMaze(DYNA_MAZE_LAYOUT), 7, seed=0)
+
+
+def plain_prioritized_sweeping_episode(maze, q, model, pred, queue, n, alpha, gamma, epsilon, theta):
+    """The book's box in plain Python, with the package's queue functions and random draws."""
+    tables = maze.tables()
+    heap, prio, pos, size = queue
+    s, updates = maze.start, 0
+    while True:
+        a = tabular.epsilon_greedy(q[s], epsilon)
+        s_next, r, done = int(tables.next_state[s, a]), tables.reward[s, a], bool(tables.terminated[s, a])
+        model[(s, a)] = (r, s_next, done)
+        pred.setdefault(s_next, [])
+        if (s, a) not in pred[s_next]:
+            pred[s_next].append((s, a))
+        p = abs((r if done else r + gamma * q[s_next].max()) - q[s, a])
+        if p > theta:
+            sweeping.pq_push(heap, prio, pos, size, s * 4 + a, p)
+        for _ in range(n):
+            if size[0] == 0:
+                break
+            pair, _ = sweeping.pq_pop(heap, prio, pos, size)
+            ps, pa = divmod(int(pair), 4)
+            pr, pn, pd = model[(ps, pa)]
+            tabular.q_learning_update(q, ps, pa, pr, pn, pd, alpha, gamma)
+            updates += 1
+            for bs, ba in pred.get(ps, []):
+                br, _, bd = model[(bs, ba)]
+                p = abs((br if bd else br + gamma * q[ps].max()) - q[bs, ba])
+                if p > theta:
+                    sweeping.pq_push(heap, prio, pos, size, bs * 4 + ba, p)
+        s = s_next
+        if done:
+            return updates
+
+
+def test_compiled_episode_matches_the_plain_book_version():
+    """The compiled episode writes the queue operations out; it must do exactly what
+    pq_push / pq_pop do, draw for draw, over several episodes."""
+    maze = make_scaled_dyna_maze(2)
+    tables, n = maze.tables(), maze.n_states
+    args = dict(planning_steps=5, alpha=0.5, epsilon=0.1, gamma=0.95, theta=1e-4)
+    tabular.seed_numba(11)
+    q = np.zeros((n, 4))
+    state = (np.full((n, 4), -1, dtype=np.int64), np.zeros((n, 4)), np.zeros((n, 4), dtype=np.bool_),
+             np.zeros((n, sweeping.MAX_PREDECESSORS), dtype=np.int64), np.zeros(n, dtype=np.int64),
+             *sweeping.new_queue(4 * n))
+    compiled = [
+        sweeping.prioritized_sweeping_episode(
+            tables.next_state, tables.reward, tables.terminated, tables.start, q, *state,
+            args["planning_steps"], args["alpha"], args["epsilon"], args["gamma"], args["theta"],
+            np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+        )[1]
+        for _ in range(4)
+    ]
+    tabular.seed_numba(11)
+    q_plain, model, pred, queue = np.zeros((n, 4)), {}, {}, sweeping.new_queue(4 * n)
+    plain = [plain_prioritized_sweeping_episode(maze, q_plain, model, pred, queue, 5, 0.5, 0.95, 0.1, 1e-4)
+             for _ in range(4)]
+    assert compiled == plain and sum(plain) > 0
+    np.testing.assert_allclose(q, q_plain)
