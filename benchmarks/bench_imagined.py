@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,10 +40,13 @@ SEEDS = (0, 1, 2, 3, 4)
 MODEL_FREE_BUDGET = 40_000     # real steps per model-free run at most
 MODEL_BASED_BUDGET = 10_000    # real steps per Dyna-DQN run at most
 SIMPLE_BUDGET = 6_000          # real steps per simple-MBRL run at most (1,000 random + 10 rounds of 500)
-GRID_BUDGET = 10_000
+GRID_BUDGET = MODEL_BASED_BUDGET
 GRID_SEEDS = (0, 1)
-GRID_K = (0, 4, 16, 64)        # imagined transitions per real step (slider values)
+GRID_K = (0, 16, 64)           # imagined transitions per real step (slider values)
 GRID_H = (1, 3, 5)             # rollout length (slider values)
+# Grid points measured by the grid part; (16, 3) and (64, 5) come from the model_based part
+# (5 seeds) and k = 0 from the replay-matched DQN runs of the model_free part.
+GRID_EXTRA = ((64, 1), (16, 5), (64, 3), (16, 1))
 
 Runner = Callable[[int], dqn.RunResult]
 
@@ -59,13 +63,16 @@ def dyna_run(k: int, h: int, budget: int, *, updates_per_step: int = 4,
     return lambda seed: imagined.run_dyna_dqn(dqn_config, config, seed, label=f"Dyna-DQN k={k} h={h}")
 
 
-def simple_mbrl_run(budget: int) -> Runner:
+def simple_mbrl_run(budget: int, quick: bool = False) -> Runner:
     config = imagined.SimpleMBRLConfig(rounds=1 + (budget - 1_000) // 500)
+    if quick:
+        config = imagined.SimpleMBRLConfig(initial_random_steps=200, steps_per_round=100, rounds=2,
+                                           updates_per_round=50, refresh_every=25)
     return lambda seed: imagined.run_simple_mbrl(config, seed, label="simple MBRL")
 
 
 def parts(quick: bool = False) -> dict[str, dict[str, Runner]]:
-    mf, mb = (MODEL_FREE_BUDGET, MODEL_BASED_BUDGET) if not quick else (1_500, 1_500)
+    mf, mb = (MODEL_FREE_BUDGET, MODEL_BASED_BUDGET) if not quick else (1_200, 1_200)
     return {
         "model_free": {
             "DQN, 1 update/step": dqn_run(1, mf),
@@ -73,12 +80,11 @@ def parts(quick: bool = False) -> dict[str, dict[str, Runner]]:
         },
         "model_based": {
             "simple MBRL (policy trained only in the model, rounds of 500 real steps)":
-                simple_mbrl_run(SIMPLE_BUDGET if not quick else 1_500),
+                simple_mbrl_run(SIMPLE_BUDGET, quick),
             "Dyna-DQN, k=16, h=3, 4 updates/step": dyna_run(16, 3, mb),
             "Dyna-DQN, k=64, h=5, 4 updates/step": dyna_run(64, 5, mb),
         },
-        "grid": {f"k={k} h={h}": dyna_run(k, h, GRID_BUDGET if not quick else 1_500)
-                 for k in GRID_K for h in GRID_H if not (k == 0 and h != GRID_H[0])},
+        "grid": {f"k={k} h={h}": dyna_run(k, h, GRID_BUDGET if not quick else 1_500) for k, h in GRID_EXTRA},
     }
 
 
@@ -96,7 +102,8 @@ def run_part(part: str, seeds: tuple[int, ...], quick: bool = False, only: str =
     """
     torch.set_num_threads(1)
     suffix = f".{only.split(',')[0].replace(' ', '_').replace('/', '_')}" if only else ""
-    path = RESULTS / (f"imagined.{part}{suffix}.json" if not quick else f"imagined.{part}.quick.json")
+    folder = RESULTS if not quick else Path(tempfile.mkdtemp())   # quick runs leave no results behind
+    path = folder / f"imagined.{part}{suffix}.json"
     stored = json.loads(path.read_text()) if path.exists() and not quick else {"runs": {}}
     stored["machine"] = machine_info(("numpy", "torch", "gymnasium"))
     for name, runner in parts(quick)[part].items():
@@ -133,26 +140,71 @@ def fmt_steps(value: float, budget: int) -> str:
     return f"> {budget:,}" if not np.isfinite(value) else f"{value:,.0f}"
 
 
+BUDGETS = {"DQN": MODEL_FREE_BUDGET, "simple MBRL": SIMPLE_BUDGET, "Dyna-DQN": MODEL_BASED_BUDGET}
+
+
+def budget_of(name: str) -> int:
+    return next(b for prefix, b in BUDGETS.items() if name.startswith(prefix))
+
+
+def load_runs(pattern: str) -> tuple[dict, dict]:
+    """{config name: runs sorted by seed} from every results file matching pattern; and machine info."""
+    runs, machine = {}, {}
+    for path in sorted(RESULTS.glob(pattern)):
+        stored = json.loads(path.read_text())
+        machine = stored.get("machine", machine)
+        for name, results in stored["runs"].items():
+            runs[name] = sorted(runs.get(name, []) + results, key=lambda r: r["seed"])
+    return runs, machine
+
+
+def truncated(run: dict, budget: int) -> dict:
+    """A run as if its budget had been `budget` real steps (for the k = 0 grid curves)."""
+    keep = [i for i, s in enumerate(run["eval_steps"]) if s <= budget]
+    solved = run["steps_to_solve"] if run["steps_to_solve"] is not None and run["steps_to_solve"] <= budget \
+        else None
+    return {**run, "eval_steps": [run["eval_steps"][i] for i in keep],
+            "eval_returns": [run["eval_returns"][i] for i in keep], "steps_to_solve": solved}
+
+
+def write_grid(main_runs: dict) -> dict:
+    """imagined.grid.json: the slider's (k, h) curves, from the grid, model-based and model-free parts."""
+    grid_runs, _ = load_runs("imagined.grid*.json")
+    out = {}
+    for name, runs in main_runs.items():
+        if name.startswith("DQN, 4 updates"):
+            for h in GRID_H:
+                out[f"k=0 h={h}"] = [truncated(r, GRID_BUDGET) for r in runs]
+        for k, h in ((16, 3), (64, 5)):
+            if name.startswith(f"Dyna-DQN, k={k}, h={h},"):
+                out[f"k={k} h={h}"] = runs
+    out.update(grid_runs)
+    grid = {"budget": GRID_BUDGET, "k": list(GRID_K), "h": list(GRID_H), "updates_per_step": 4,
+            "runs": {key: [{k: r[k] for k in ("seed", "eval_steps", "eval_returns", "steps_to_solve")}
+                           for r in runs] for key, runs in sorted(out.items())}}
+    (RESULTS / "imagined.grid.json").write_text(json.dumps(grid))
+    return grid
+
+
 def report() -> dict:
-    """Merge the parts' files into imagined.json; write imagined.md and imagined.png."""
-    merged: dict = {"runs": {}, "budgets": {}, "seeds": {}}
-    for part, budget in (("model_free", MODEL_FREE_BUDGET), ("model_based", MODEL_BASED_BUDGET)):
-        path = RESULTS / f"imagined.{part}.json"
-        if path.exists():
-            stored = json.loads(path.read_text())
-            merged["machine"] = stored["machine"]
-            for name, results in stored["runs"].items():
-                merged["runs"][name] = sorted(results, key=lambda r: r["seed"])
-                merged["budgets"][name] = budget
-    rows = summarise(merged["runs"], merged["budgets"])
-    merged["table"] = rows
+    """Merge the parts' files into imagined.json; write imagined.md, imagined.png, imagined.grid.json."""
+    runs, machine = load_runs("imagined.model_*.json")
+    order = ["DQN, 1 update/step", "DQN, 4 updates/step (replay-matched)"]
+    names = sorted(runs, key=lambda n: (order.index(n) if n in order else len(order), n))
+    runs = {name: runs[name] for name in names}
+    budgets = {name: budget_of(name) for name in runs}
+    rows = summarise(runs, budgets)
+    merged = {"machine": machine, "runs": runs, "budgets": budgets, "table": rows,
+              "solved_definition": "mean greedy return over 5 real episodes >= 475, evaluated every "
+                                   "1,000 real steps (simple MBRL: after every round of 500)"}
     (RESULTS / "imagined.json").write_text(json.dumps(merged))
+    grid = write_grid(runs)
     lines = [
         "# Notebook 04: real steps to solve CartPole-v1",
         "",
         "Solved = mean greedy return over 5 real evaluation episodes >= 475, evaluated every 1,000",
-        "real steps (simple MBRL: after each round); runs stop once solved. Quartiles over seeds;",
-        "an unsolved run counts as more than its budget. Regenerate: see the docstring of",
+        "real steps (simple MBRL: after each round of 500); runs stop once solved. Quartiles over",
+        "seeds; an unsolved run counts as more than its budget. Regenerate: see the docstring of",
         "`benchmarks/bench_imagined.py`. The machine was shared with other jobs: wall times are rough.",
         "",
         "| method | seeds | solved | median real steps to 475 | quartiles | budget | "
@@ -166,19 +218,21 @@ def report() -> dict:
             f"{fmt_steps(row['q25'], b)} - {fmt_steps(row['q75'], b)} | {b:,} | "
             f"{row['updates_per_real_step']} | {row['imagined_per_real_step']} | "
             f"{row['wall_time_median']:.0f} | {row['ms_per_real_step']} |")
-    lines += ["", "Machine:", "", markdown_header(merged.get("machine", {}))]
+    lines += ["", "Slider grid (k imagined transitions per real step, rollout length h; 4 updates per real",
+              f"step; budget {GRID_BUDGET:,} real steps): real steps to 475 per seed", ""]
+    for key, grid_runs in grid["runs"].items():
+        lines.append(f"- {key}: {[r['steps_to_solve'] for r in grid_runs]}")
+    lines += ["", "Machine:", "", markdown_header(machine)]
     (RESULTS / "imagined.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    if merged["runs"]:
-        from mbrl_helpers import plots
+    if runs:
+        from mbrl_helpers import widgets
 
-        fig = plots.learning_curves(
-            {name: (np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for name, rs in
-             merged["runs"].items() for r in rs[:1]} if False else
-            {name: [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in rs]
-             for name, rs in merged["runs"].items()},
-            max_steps=MODEL_FREE_BUDGET,
-            title="CartPole-v1: model-free vs model-based (benchmark, median and quartiles over seeds)")
+        curves = {name: [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in rs]
+                  for name, rs in runs.items()}
+        fig = widgets.learning_curves_figure(
+            curves, max_steps=MODEL_FREE_BUDGET,
+            title="CartPole-v1: greedy return vs real steps (median, band = quartiles over seeds)")
         fig.savefig(RESULTS / "imagined.png", dpi=110)
     return merged
 

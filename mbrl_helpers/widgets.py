@@ -196,7 +196,8 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
         seen = ~np.isnan(values).all(axis=0)
         with np.errstate(all="ignore"):
             q25, median, q75 = np.nanpercentile(values[:, seen], [25, 50, 75], axis=0)
-        ax.plot(grid[seen], median, label=f"{label} ({len(runs)} seeds)", linewidth=1.8, markersize=4,
+        seeds = f"{len(runs)} seed" + ("s" if len(runs) != 1 else "")
+        ax.plot(grid[seen], median, label=f"{label} ({seeds})", linewidth=1.8, markersize=4,
                 markevery=max(1, int(seen.sum()) // 8), **plots.style(i))
         ax.fill_between(grid[seen], q25, q75, color=plots.COLOURS[i % len(plots.COLOURS)], alpha=0.15,
                         linewidth=0)
@@ -205,10 +206,11 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
                 ha="right", va="top", fontsize=8, color="#555555")
     ax.set_xlim(0, max_steps)
     ax.set_ylim(0, 520)
-    ax.set_xlabel("real environment steps")
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x / 1000:g}k")
+    ax.set_xlabel("real environment steps (evaluation episodes not counted)")
     ax.set_ylabel("greedy return (mean of 5 real episodes)")
     ax.set_title(title, fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.legend(frameon=True, framealpha=0.9, edgecolor="none", fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     return fig
 
@@ -277,20 +279,22 @@ def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predi
     steps = np.arange(horizon_plus_one)
     alive = real.alive[start]
     nrows = -(-dim // 2)
-    fig, axes = plt.subplots(nrows, 2, figsize=(9, 2.6 * nrows), squeeze=False)
+    # A modest dpi and fixed margins (tight_layout is slow) keep a redraw well under 0.5 s.
+    fig, axes = plt.subplots(nrows, 2, figsize=(9, 2.6 * nrows), dpi=80, squeeze=False)
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.9, wspace=0.3, hspace=0.45)
     for d, ax in enumerate(axes.flat):
         if d >= dim:
             ax.set_visible(False)
             continue
         ax.plot(steps[alive], real.states[start, alive, d], color=plots.COLOURS[0], linestyle="-",
-                marker="o", markersize=3, label="real environment")
+                marker="o", markersize=3, markevery=5, label="real environment")
         ax.plot(steps[:depth + 1], predicted.states[start, :depth + 1, d], color=plots.COLOURS[1],
-                linestyle="--", marker="s", markersize=3, label=f"model, {depth} steps open-loop")
+                linestyle="--", marker="s", markersize=3, markevery=5,
+                label=f"model, {depth} steps open-loop")
         ax.axvline(depth, color=plots.COLOURS[2], linestyle=":", linewidth=1)
         ax.set_ylabel(labels[d])
         ax.set_xlabel(f"time step ({dt:g} s each)")
         ax.set_xlim(0, horizon_plus_one - 1)
     axes.flat[0].legend(loc="best", fontsize=8)
     fig.suptitle(f"Open-loop rollout of the learned model: depth k = {depth}, start state {start}")
-    fig.tight_layout()
     return fig

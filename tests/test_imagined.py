@@ -9,8 +9,8 @@ from mbrl_helpers.simulators import cartpole_step
 
 torch.set_num_threads(1)
 
-SMALL = dqn.DQNConfig(hidden=16, batch_size=8, buffer_size=500, learning_starts=50, max_steps=200,
-                      eval_every=100, eval_episodes=2, epsilon_decay_steps=100, target_update_every=20,
+SMALL = dqn.DQNConfig(hidden=16, batch_size=8, buffer_size=500, learning_starts=50, max_steps=150,
+                      eval_every=50, eval_episodes=1, epsilon_decay_steps=100, target_update_every=20,
                       updates_per_step=2)
 
 
@@ -67,7 +67,7 @@ def test_zero_horizon_and_bad_inputs():
         imagined.run_experiment(lambda s: None, [])
 
 
-@pytest.mark.parametrize("k, h", [(0, 3), (16, 0), (0, 0)])
+@pytest.mark.parametrize("k, h", [(0, 3), (16, 0)])
 def test_dyna_without_imagination_is_plain_dqn(k, h):
     plain = dqn.train_dqn(SMALL, seed=4)
     dyna = imagined.run_dyna_dqn(SMALL, imagined.DynaConfig(imagined_per_step=k, rollout_length=h), seed=4,
@@ -79,9 +79,9 @@ def test_dyna_without_imagination_is_plain_dqn(k, h):
 def test_dyna_adds_k_imagined_transitions_per_real_step():
     config = imagined.DynaConfig(imagined_per_step=4, rollout_length=2, rollout_every=10, model_every=50)
     result = imagined.run_dyna_dqn(SMALL, config, seed=0, fitter=imagined.perfect_model_fitter)
-    # rollouts every 10 real steps from step 50 to 200: 16 batches of 4 * 10 / 2 = 20 rollouts x <= 2 steps
-    assert 16 * 20 < result.extra["imagined"] <= 16 * 40
-    assert result.extra["model_fits"] == 4   # at steps 50, 100, 150, 200
+    # rollouts every 10 real steps from step 50 to 150: 11 batches of 4 * 10 / 2 = 20 rollouts x <= 2 steps
+    assert 11 * 20 < result.extra["imagined"] <= 11 * 40
+    assert result.extra["model_fits"] == 3   # at steps 50, 100, 150
     again = imagined.run_dyna_dqn(SMALL, config, seed=0, fitter=imagined.perfect_model_fitter)
     np.testing.assert_array_equal(result.eval_returns, again.eval_returns)
 
