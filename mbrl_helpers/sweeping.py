@@ -40,7 +40,9 @@ from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
 PRIORITIZED_SWEEPING, DYNA_Q = 0, 1
 METHOD_NAMES = {PRIORITIZED_SWEEPING: "prioritized sweeping", DYNA_Q: "Dyna-Q"}
-MAX_PREDECESSORS = 8  # in a grid maze: 4 neighbours' moves in, and 4 bumps into walls or edges
+# Room for the pairs leading into a cell. In a grid maze there are at most 4: in each
+# direction either the neighbour there moves in, or the cell itself bumps into a wall.
+MAX_PREDECESSORS = 8
 
 
 # -- the priority queue ----------------------------------------------------------
@@ -167,7 +169,7 @@ def prioritized_sweeping_episode(
             k = 0
             while k < n_pred[s_next] and pred[s_next, k] != pair:
                 k += 1
-            if k == n_pred[s_next]:
+            if k == n_pred[s_next] and k < pred.shape[1]:  # a grid cell has at most 4 (checked)
                 pred[s_next, k] = pair
                 n_pred[s_next] += 1
         m_reward[s, a] = r

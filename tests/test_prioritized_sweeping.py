@@ -190,3 +190,11 @@ def test_compiled_episode_matches_the_plain_book_version():
              for _ in range(4)]
     assert compiled == plain and sum(plain) > 0
     np.testing.assert_allclose(q, q_plain)
+
+
+def test_no_cell_has_more_predecessors_than_there_is_room_for():
+    for resolution in (1, 3):
+        tables = make_scaled_dyna_maze(resolution).tables()
+        maze = make_scaled_dyna_maze(resolution)
+        into = np.bincount(tables.next_state[maze.open_states()].ravel(), minlength=maze.n_states)
+        assert into.max() <= 4 < sweeping.MAX_PREDECESSORS
