@@ -23,9 +23,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header  # noqa: E402
+from reference_tabular_02 import dyna_q_plus_plain, updates_until_near_optimal_plain  # noqa: E402
 
 from mbrl_helpers import dyna_q_plus, sweeping, widgets  # noqa: E402
-from mbrl_helpers.envs import make_blocking_maze, make_shortcut_maze  # noqa: E402
+from mbrl_helpers.envs import make_blocking_maze, make_scaled_dyna_maze, make_shortcut_maze  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 AGENTS = (dyna_q_plus.DYNA_Q, dyna_q_plus.DYNA_Q_PLUS, dyna_q_plus.DYNA_Q_PLUS_ACT)
@@ -60,6 +61,25 @@ def example_8_4(resolutions: tuple[int, ...], runs: int) -> int:
     """Example 8.4 as notebook 02 runs it; returns the Q updates made (both methods)."""
     result = sweeping.run_updates_until_near_optimal(resolutions, runs=runs, seed=0)
     return int(sum(u.sum() for u in result.updates.values()))
+
+
+def plain_workload(runs: int, resolutions: tuple[int, ...]) -> None:
+    """A fraction of the work in plain Python: Figure 8.4 (Dyna-Q and Dyna-Q+) and Example 8.4."""
+    for plus in (False, True):
+        for seed in range(runs):
+            dyna_q_plus_plain(make_blocking_maze(), 3000, seed, plus=plus, kappa=KAPPA)
+    for r in resolutions:
+        for sweep in (True, False):
+            for seed in range(runs):
+                updates_until_near_optimal_plain(make_scaled_dyna_maze(r), seed, sweeping=sweep)
+
+
+def compiled_workload(runs: int, resolutions: tuple[int, ...]) -> None:
+    """The same work as plain_workload, compiled."""
+    for agent in (dyna_q_plus.DYNA_Q, dyna_q_plus.DYNA_Q_PLUS):
+        dyna_q_plus.run_changing_maze(make_blocking_maze(), agent=agent, steps=3000, runs=runs, seed=0,
+                                      kappa=KAPPA, **widgets.CHANGING_MAZE_SETTINGS)
+    sweeping.run_updates_until_near_optimal(resolutions, runs=runs, seed=0)
 
 
 def slider_move(kappa: float, runs: int, steps: int) -> tuple[float, float]:
@@ -104,6 +124,9 @@ def main(quick: bool) -> dict:
     move = statistics.median(wall for wall, _ in moves)
     move_cpu = statistics.median(cpu for _, cpu in moves)
     uncached = statistics.median(slider_uncached(2e-3, runs, steps) for _ in range(repeats))
+    plain_runs, plain_resolutions = (1, (1,)) if quick else (3, (1, 2))
+    t_plain, _, _ = timed(lambda: plain_workload(plain_runs, plain_resolutions), 1)
+    t_same, _, _ = timed(lambda: compiled_workload(plain_runs, plain_resolutions), repeats)
     return {
         "settings": {
             "runs": runs, "seed": 0, "repeats (median)": repeats,
@@ -129,6 +152,11 @@ def main(quick: bool) -> dict:
         "kappa_slider_move_precomputed_seconds": round(move, 4),
         "kappa_slider_move_precomputed_cpu_seconds": round(move_cpu, 4),
         "kappa_slider_uncached_seconds": round(uncached, 4),
+        "plain_python_workload": (f"Figure 8.4 (Dyna-Q, Dyna-Q+) and Example 8.4 at "
+                                  f"r = {list(plain_resolutions)}, {plain_runs} runs each"),
+        "plain_python_seconds": round(t_plain, 3),
+        "compiled_same_workload_seconds": round(t_same, 4),
+        "speedup_vs_plain_python": round(t_plain / t_same, 1),
     }
 
 
@@ -158,6 +186,11 @@ def report(row: dict) -> str:
         f"| {row['kappa_slider_move_precomputed_cpu_seconds']:.3f} s | |",
         f"| kappa slider, uncached kappa (30 agents x 6000 steps + drawing) "
         f"| {row['kappa_slider_uncached_seconds']:.3f} s | | |",
+        f"| plain-Python reference (benchmarks/reference_tabular_02.py): {row['plain_python_workload']} "
+        f"| {row['plain_python_seconds']:.2f} s | | |",
+        f"| the same work, compiled | {row['compiled_same_workload_seconds']:.3f} s | | |",
+        f"| speed-up over the plain reference (same work, same run) "
+        f"| {row['speedup_vs_plain_python']:.0f}x | | |",
         "",
         "Target (issue 4): the three experiments together under 10 s after warm-up on this 2-core",
         "machine; a slider move under 0.5 s. Times are medians over the repeats, after numba's",
