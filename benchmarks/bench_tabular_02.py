@@ -36,8 +36,7 @@ KAPPA = 1e-3
 def timed(fn, repeats: int) -> tuple[float, float, object]:
     """Median wall time and median CPU time (all threads) of fn() in seconds, and fn's last result.
 
-    On a machine shared with other work the wall time grows but the CPU time barely
-    does; on an idle 2-core machine the wall time is about CPU time / 2 (two threads).
+    On a machine shared with other work the wall time grows but the CPU time barely does.
     """
     walls, cpus, result = [], [], None
     for _ in range(repeats):
@@ -195,7 +194,9 @@ def report(row: dict) -> str:
         "Target (issue 4): the three experiments together under 10 s after warm-up on this 2-core",
         "machine; a slider move under 0.5 s. Times are medians over the repeats, after numba's",
         "compilation (cached on disk). The machine is shared with other work while this runs, so",
-        "wall times are pessimistic; with both cores free the wall time is about CPU time / 2.",
+        "wall times are pessimistic. The runs are spread over numba's threads (2 here); on a busy",
+        "machine they share what CPU is left (wall time ~ CPU time), on an idle one the wall time",
+        "should drop towards CPU time / 2 (not measured here).",
     ]
     return "\n".join(lines)
 
