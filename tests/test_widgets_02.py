@@ -1,7 +1,5 @@
 """Notebook 02's slider callback and figures, called directly (no browser)."""
 
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -22,13 +20,12 @@ def test_kappa_figure_draws_dyna_q_and_dyna_q_plus():
     plt.close(fig)
 
 
-def test_kappa_figure_reads_the_cache_and_redraws_quickly():
+def test_kappa_figure_reads_the_cache_after_precomputing():
+    """After precompute_kappas a slider move only draws (its speed is measured in benchmarks/)."""
     widgets.precompute_kappas((0.0, 3e-3), runs=2, steps=3500)
     info = widgets.shortcut_maze_mean.cache_info()
-    start = time.perf_counter()
     fig = widgets.kappa_figure(3e-3, runs=2, steps=3500)
     fig.canvas.draw()
-    assert time.perf_counter() - start < 2.0  # generous: the machine may be shared; see benchmarks
     assert widgets.shortcut_maze_mean.cache_info().misses == info.misses
     assert not widgets.shortcut_maze_mean(DYNA_Q_PLUS, 3e-3, 2, 3500, 0).flags.writeable
     plt.close(fig)
