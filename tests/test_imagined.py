@@ -221,7 +221,7 @@ def test_grid_figure_draws_k_beside_the_baseline_quickly():
     assert time.perf_counter() - start < 2.0   # generous: the benchmark measures the real latency
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["k = 0 (DQN, 4 updates/step) (2 seeds)", "k = 16, h = 3 (2 seeds)"]
-    assert "k = 16" in fig.axes[0].get_title() and fig.axes[0].get_xlabel() == "real environment steps"
+    assert "k = 16" in fig.axes[0].get_title() and fig.axes[0].get_xlabel().startswith("real environment steps")
     only_baseline = widgets.imagined_grid_figure(0, 5, grid=fake_grid())
     assert len(only_baseline.axes[0].get_legend().get_texts()) == 1
     plt.close("all")
@@ -230,7 +230,11 @@ def test_grid_figure_draws_k_beside_the_baseline_quickly():
 def test_grid_figure_rejects_values_outside_the_grid():
     from mbrl_helpers import widgets
 
-    with pytest.raises(ValueError, match="not in the precomputed grid"):
+    with pytest.raises(ValueError, match="not in the precomputed grid; k must be one of \\[0, 16\\]"):
         widgets.imagined_grid_figure(8, 3, grid=fake_grid())
+    grid = fake_grid()
+    grid["runs"]["k=0 h=5"] = grid["runs"]["k=0 h=1"]
+    fig = widgets.imagined_grid_figure(16, 5, grid=grid)   # in the grid's range, not measured: says so
+    assert "not measured" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="k must be >= 0, got -1"):
         widgets.imagined_grid_figure(-1, 3, grid=fake_grid())
