@@ -169,7 +169,7 @@ def truncated(run: dict, budget: int) -> dict:
 
 def write_grid(main_runs: dict) -> dict:
     """imagined.grid.json: the slider's (k, h) curves, from the grid, model-based and model-free parts."""
-    grid_runs, _ = load_runs("imagined.grid*.json")
+    grid_runs, _ = load_runs("imagined.grid.*.json")
     out = {}
     for name, runs in main_runs.items():
         if name.startswith("DQN, 4 updates"):
@@ -184,6 +184,24 @@ def write_grid(main_runs: dict) -> dict:
                            for r in runs] for key, runs in sorted(out.items())}}
     (RESULTS / "imagined.grid.json").write_text(json.dumps(grid))
     return grid
+
+
+def slider_latency(grid: dict) -> float:
+    """Median seconds for one slider move (draw the figure of a measured (k, h))."""
+    import matplotlib.pyplot as plt
+
+    from mbrl_helpers import widgets
+
+    key = next((k for k in grid["runs"] if not k.startswith("k=0 ")), next(iter(grid["runs"])))
+    k, h = (int(part[2:]) for part in key.split())
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        fig = widgets.imagined_grid_figure(k, h, grid=grid)
+        fig.canvas.draw()
+        times.append(time.perf_counter() - start)
+        plt.close(fig)
+    return float(np.median(times))
 
 
 def report() -> dict:
@@ -218,6 +236,8 @@ def report() -> dict:
             f"{fmt_steps(row['q25'], b)} - {fmt_steps(row['q75'], b)} | {b:,} | "
             f"{row['updates_per_real_step']} | {row['imagined_per_real_step']} | "
             f"{row['wall_time_median']:.0f} | {row['ms_per_real_step']} |")
+    lines += ["", f"Slider callback latency (widgets.imagined_grid_figure, drawn from the grid file): "
+              f"median {slider_latency(grid) * 1000:.0f} ms over 5 moves."]
     lines += ["", "Slider grid (k imagined transitions per real step, rollout length h; 4 updates per real",
               f"step; budget {GRID_BUDGET:,} real steps): real steps to 475 per seed", ""]
     for key, grid_runs in grid["runs"].items():
