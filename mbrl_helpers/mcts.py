@@ -532,6 +532,7 @@ class EpisodeResult(NamedTuple):
 
     total_reward: undiscounted sum of rewards. steps: real steps taken.
     simulated_steps: model transitions used by all decisions. actions: (steps,) int64.
+    last_observation: the env's final observation (e.g. where CartPole failed).
     seconds: wall time (machine-dependent: never compare it across machines).
     """
 
@@ -539,6 +540,7 @@ class EpisodeResult(NamedTuple):
     steps: int
     simulated_steps: int
     actions: np.ndarray
+    last_observation: np.ndarray
     seconds: float
 
 
@@ -595,4 +597,4 @@ def run_episode(
         if terminated or truncated:
             break
     return EpisodeResult(total, len(actions), simulated, np.array(actions, dtype=np.int64),
-                         time.perf_counter() - start)
+                         np.asarray(obs), time.perf_counter() - start)
