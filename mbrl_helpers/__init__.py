@@ -1,13 +1,23 @@
 """mbrl_helpers: the tested algorithms behind the course "model-based RL, hands-on".
 
-Importing the package registers its gymnasium environments (mbrl/DynaMaze-v0, ...).
+Importing the package registers its gymnasium environments (mbrl/DynaMaze-v0,
+mbrl/BlockingMaze-v0, mbrl/ShortcutMaze-v0).
 
-Modules, in the order data flows through them:
-    envs        grid mazes of Sutton & Barto chapter 8 (gymnasium environments)
-    tabular     Dyna-Q and its pieces (numba-compiled)
-    plots       the book's figures and maze drawings (matplotlib)
-    widgets     the plain callbacks behind the notebooks' sliders
-    checks      self-checks for the notebooks' exercises
+Modules, in the order data flows through them (lower layers never import higher):
+    envs         grid mazes of Sutton & Barto chapter 8 (gymnasium environments)
+    simulators   the shared model interface step(states, actions) and perfect simulators
+    data         real transitions from any gymnasium environment
+    tabular      Dyna-Q and its pieces (numba-compiled)
+    dyna_q_plus  Dyna-Q+ for a changing world
+    sweeping     prioritized sweeping
+    models       neural dynamics models and ensembles (torch)
+    dqn          a compact DQN
+    imagined     DQN on model-generated experience: simple MBRL and Dyna-style DQN
+    mcts         Monte Carlo rollout planning and UCT
+    plots, tree_plot   figures
+    widgets      the plain callbacks behind the notebooks' sliders
+    checks       self-checks for the notebooks' exercises
+    validation   argument checks with clear messages
 """
 
 from mbrl_helpers.envs import register_envs

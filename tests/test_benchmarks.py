@@ -34,3 +34,9 @@ def test_plain_reference_learns_like_the_package():
     planned = sum(dyna_q_plain(maze, 50, 5, seed=s)[2] for s in runs) / 10
     unplanned = sum(dyna_q_plain(maze, 0, 5, seed=s)[2] for s in runs) / 10
     assert planned < 30 < unplanned
+
+
+def test_mcts_benchmark_runs_in_quick_mode():
+    bench = load("bench_mcts")
+    row = bench.main(quick=True)
+    assert "simulations" in bench.report(row).lower()
