@@ -2,8 +2,9 @@
 
     collect_transitions(env_id, n_steps, policy=None, seed=0) -> Transitions
     Transitions             s, a, r, s', terminated as arrays; len(), subset(), split(), as_dict()
-    collect_trajectories(env_id, policy, n_episodes, horizon, seed) -> Trajectories
+    collect_trajectories(env_id, n_episodes, horizon, policy=None, seed=0) -> Trajectories
                             real state sequences for open-loop rollout comparisons
+    random_policy(env), cartpole_balancing_policy(noise)   policies: (state, rng) -> action
 
 Shapes (N transitions, D state dimensions, A action dimensions):
 

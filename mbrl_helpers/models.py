@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -216,7 +216,6 @@ class Ensemble:
     input_norm: Normalizer
     target_norm: Normalizer
     history: History | None = None
-    _rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0), repr=False)
 
     @property
     def size(self) -> int:
