@@ -8,7 +8,6 @@ Prints a table and writes benchmarks/results/dyna_q.md and dyna_q.json.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -21,13 +20,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, markdown_header  # noqa: E402
+from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 from reference_dyna_q import dyna_q_plain  # noqa: E402
 
 from mbrl_helpers import tabular, widgets  # noqa: E402
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 N_VALUES = (0, 5, 50)
 
 
@@ -145,11 +143,4 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    row = main(quick)
-    text = report(row)
-    print(text)
-    if not quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "dyna_q.md").write_text(text + "\n")
-        (RESULTS / "dyna_q.json").write_text(json.dumps(row, indent=2) + "\n")
+    run_benchmark("dyna_q", main, report, sys.argv)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import math
 import random
 import statistics
@@ -35,12 +34,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, markdown_header  # noqa: E402
+from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
 from mbrl_helpers import mcts, widgets  # noqa: E402
 from mbrl_helpers import simulators as sim  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 STATE = np.array([0.0, 0.0, 0.05, 0.0])
 TARGET_SIMS_PER_SECOND = 20_000  # issue 8, depth 20 with rollouts
 
@@ -241,11 +239,4 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    row = main(quick)
-    text = report(row)
-    print(text)
-    if not quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "mcts.md").write_text(text + "\n")
-        (RESULTS / "mcts.json").write_text(json.dumps(row, indent=2) + "\n")
+    run_benchmark("mcts", main, report, sys.argv)

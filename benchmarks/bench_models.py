@@ -15,7 +15,6 @@ Prints a table and writes benchmarks/results/models.md and models.json.
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import time
@@ -29,11 +28,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, markdown_header  # noqa: E402
+from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
 from mbrl_helpers import data, models, widgets  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 ENVS = {"CartPole-v1": "learned", "Pendulum-v1": "never"}
 
 
@@ -150,11 +148,4 @@ def report(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    result = main(quick)
-    text = report(result)
-    print(text)
-    if not quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "models.md").write_text(text + "\n")
-        (RESULTS / "models.json").write_text(json.dumps(result, indent=2) + "\n")
+    run_benchmark("models", main, report, sys.argv)

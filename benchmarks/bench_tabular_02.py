@@ -9,7 +9,6 @@ Target (issue 4): all three experiments together in under 10 s after warm-up on 
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -22,13 +21,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, markdown_header  # noqa: E402
+from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 from reference_tabular_02 import dyna_q_plus_plain, updates_until_near_optimal_plain  # noqa: E402
 
 from mbrl_helpers import dyna_q_plus, sweeping, widgets  # noqa: E402
 from mbrl_helpers.envs import make_blocking_maze, make_scaled_dyna_maze, make_shortcut_maze  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 AGENTS = (dyna_q_plus.DYNA_Q, dyna_q_plus.DYNA_Q_PLUS, dyna_q_plus.DYNA_Q_PLUS_ACT)
 KAPPA = 1e-3
 
@@ -202,11 +200,4 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    row = main(quick)
-    text = report(row)
-    print(text)
-    if not quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "tabular_02.md").write_text(text + "\n")
-        (RESULTS / "tabular_02.json").write_text(json.dumps(row, indent=2) + "\n")
+    run_benchmark("tabular_02", main, report, sys.argv)

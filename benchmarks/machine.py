@@ -37,3 +37,25 @@ def machine_info(packages: tuple[str, ...] = ("numpy", "numba")) -> dict:
 
 def markdown_header(info: dict) -> str:
     return "\n".join(f"- {key}: {value}" for key, value in info.items())
+
+
+def run_benchmark(name: str, main, report, argv: list[str]) -> None:
+    """The command line every benchmark shares: run, print the table, store it unless --quick.
+
+    main(quick) -> dict of results; report(dict) -> markdown text. Results go to
+    benchmarks/results/<name>.md and <name>.json.
+    """
+    import json
+    import sys
+    from pathlib import Path
+
+    quick = "--quick" in argv
+    row = main(quick)
+    text = report(row)
+    print(text)
+    sys.stdout.flush()
+    if not quick:
+        results = Path(__file__).resolve().parent / "results"
+        results.mkdir(exist_ok=True)
+        (results / f"{name}.md").write_text(text + "\n")
+        (results / f"{name}.json").write_text(json.dumps(row, indent=2) + "\n")
