@@ -181,19 +181,24 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
     """Median (line) and quartiles (band) over seeds of greedy return vs real environment steps.
 
     curves: label -> one (eval_steps, eval_returns) pair per seed. A run that
-    stopped when solved keeps its last evaluation afterwards (imagined.curve_on_grid).
+    stopped when solved keeps its last evaluation afterwards (imagined.curve_on_grid);
+    each method is drawn up to its last evaluation (its budget). Legend below the axes.
     """
     from mbrl_helpers import imagined
 
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 4.4))
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.91)
+        height = 3.6 + 0.19 * len(curves)   # inches: the axes, plus one legend line per curve below
+        fig, ax = plt.subplots(figsize=(7.5, height))
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=(0.65 + 0.19 * len(curves)) / height,
+                            top=1 - 0.35 / height)
     else:
         fig = ax.figure
     grid = np.arange(0, max_steps + 1, 500)
     for i, (label, runs) in enumerate(curves.items()):
         values = np.stack([imagined.curve_on_grid(s, r, grid) for s, r in runs])
-        seen = ~np.isnan(values).all(axis=0)
+        # drawn up to the method's last evaluation (its budget), not beyond
+        end = max(int(np.asarray(s)[-1]) for s, _ in runs if len(s))
+        seen = ~np.isnan(values).all(axis=0) & (grid <= end)
         with np.errstate(all="ignore"):
             q25, median, q75 = np.nanpercentile(values[:, seen], [25, 50, 75], axis=0)
         seeds = f"{len(runs)} seed" + ("s" if len(runs) != 1 else "")
@@ -210,7 +215,8 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
     ax.set_xlabel("real environment steps (evaluation episodes not counted)")
     ax.set_ylabel("greedy return (mean of 5 real episodes)")
     ax.set_title(title, fontsize=10)
-    ax.legend(frameon=True, framealpha=0.9, edgecolor="none", fontsize=8, loc="lower right")
+    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left",
+               bbox_to_anchor=(0.08, 0.0))
     ax.grid(alpha=0.3)
     return fig
 

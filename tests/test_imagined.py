@@ -219,12 +219,12 @@ def test_grid_figure_draws_k_beside_the_baseline_quickly():
     start = time.perf_counter()
     fig = widgets.imagined_grid_figure(16, 3, grid=fake_grid())
     assert time.perf_counter() - start < 2.0   # generous: the benchmark measures the real latency
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == ["k = 0 (DQN, 4 updates/step) (2 seeds)", "k = 16, h = 3 (2 seeds)"]
     assert "k = 16" in fig.axes[0].get_title()
     assert fig.axes[0].get_xlabel().startswith("real environment steps")
     only_baseline = widgets.imagined_grid_figure(0, 3, grid=fake_grid())
-    assert len(only_baseline.axes[0].get_legend().get_texts()) == 1
+    assert len(only_baseline.legends[0].get_texts()) == 1
     plt.close("all")
 
 
