@@ -40,3 +40,9 @@ def test_mcts_benchmark_runs_in_quick_mode():
     bench = load("bench_mcts")
     row = bench.main(quick=True)
     assert "simulations" in bench.report(row).lower()
+
+
+def test_imagined_experience_benchmark_runs_in_quick_mode(capsys):
+    bench = load("bench_imagined")
+    assert bench.main(["--quick"]) == 0
+    assert "elapsed" in capsys.readouterr().out
