@@ -29,10 +29,11 @@ import numpy as np
 import torch
 
 from mbrl_helpers import dqn, models
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
 # step(states (B, D), actions (B,)) -> (next_states (B, D), rewards (B,), terminated (B,) bool)
-StepFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+from mbrl_helpers.simulators import StepFn
+from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+
 # policy(states (B, D)) -> actions (B,) int64
 Policy = Callable[[np.ndarray], np.ndarray]
 # disagreement(states (B, D), actions (B,)) -> (B,) ensemble spread of the predicted next state

@@ -43,7 +43,6 @@ Deterministic: fixed seed (torch and numpy) and thread count give the same numbe
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -52,9 +51,9 @@ import torch
 from torch import nn
 
 from mbrl_helpers.data import Trajectories, Transitions
+from mbrl_helpers.simulators import StepFn
 from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
-StepFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 TERMINATIONS = ("learned", "cartpole", "never")
 CARTPOLE_X_LIMIT = 2.4                        # m
 CARTPOLE_THETA_LIMIT = 12 * 2 * math.pi / 360  # rad
