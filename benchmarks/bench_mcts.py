@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import io
 import math
+import os
 import random
 import statistics
 import sys
@@ -206,7 +207,8 @@ def report(row: dict) -> str:
         "",
         markdown_header(row["machine"]),
         f"- settings: {row['settings']}",
-        "- the machine is shared with other jobs during this run: timings are pessimistic",
+        f"- 1-minute load average after the run: {os.getloadavg()[0]:.2f} (2 cores; above 2 means"
+        " other work competed and timings are pessimistic)",
         "",
         "UCT simulations per second on CartPole-v1 with the true model (rollouts to the given depth):",
         "",

@@ -191,10 +191,9 @@ def report(row: dict) -> str:
         "",
         "Target (issue 4): the three experiments together under 10 s after warm-up on this 2-core",
         "machine; a slider move under 0.5 s. Times are medians over the repeats, after numba's",
-        "compilation (cached on disk). The machine is shared with other work while this runs, so",
-        "wall times are pessimistic. The runs are spread over numba's threads (2 here); on a busy",
-        "machine they share what CPU is left (wall time ~ CPU time), on an idle one the wall time",
-        "should drop towards CPU time / 2 (not measured here).",
+        "compilation (cached on disk). The load average above says whether other work competed.",
+        "The runs are spread over numba's threads: on an idle machine the wall time approaches",
+        "CPU time / cores; on a busy one the runs share what CPU is left (wall time ~ CPU time).",
     ]
     return "\n".join(lines)
 
