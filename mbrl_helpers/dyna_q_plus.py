@@ -32,9 +32,11 @@ from numba import njit, prange
 from mbrl_helpers.envs import ChangingMaze, GridMaze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
+    TabularModel,
     _check_agent_params,
     argmax_random_tie,
     epsilon_greedy,
+    planning,
     q_learning_update,
     random_index,
     run_seeds_from,
@@ -118,7 +120,9 @@ def changing_maze_run(
     last_tried = np.zeros((n_states, N_ACTIONS), dtype=np.int64)
     seen = np.zeros(n_states, dtype=np.bool_)
     seen_states = np.zeros(n_states, dtype=np.int64)
-    n_seen = 0
+    n_seen = np.zeros(1, dtype=np.int64)  # an array, so the TabularModel below sees it grow
+    # Dyna-Q plans on the same arrays through tabular.planning (one source of that loop).
+    model = TabularModel(m_next, m_reward, m_term, seen_states, n_seen)
     plus_model = agent != DYNA_Q
     scores = np.zeros(N_ACTIONS)
     cumulative = np.zeros(total_steps, dtype=np.int64)
@@ -148,8 +152,8 @@ def changing_maze_run(
         # model learning
         if not seen[s]:
             seen[s] = True
-            seen_states[n_seen] = s
-            n_seen += 1
+            seen_states[n_seen[0]] = s
+            n_seen[0] += 1
             if plus_model:  # untried actions: "stay, reward 0", never tried (last_tried 0)
                 for b in range(N_ACTIONS):
                     m_next[s, b] = s
@@ -159,22 +163,10 @@ def changing_maze_run(
         last_tried[s, a] = now
         # planning
         if plus_model:
-            plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen, planning_steps,
+            plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen[0], planning_steps,
                           now, kappa if agent == DYNA_Q_PLUS else 0.0, alpha, gamma)
         else:
-            for _ in range(planning_steps):  # Dyna-Q, as tabular.planning (same random draws)
-                ps = seen_states[random_index(n_seen)]
-                n_tried = 0
-                for b in range(N_ACTIONS):
-                    if m_next[ps, b] >= 0:
-                        n_tried += 1
-                pick = random_index(n_tried)
-                pa = 0
-                while m_next[ps, pa] < 0 or pick > 0:
-                    if m_next[ps, pa] >= 0:
-                        pick -= 1
-                    pa += 1
-                q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
+            planning(q, model, planning_steps, alpha, gamma)
         if done:
             goals += 1
             s = start  # continuing: back to S, the clock runs on
