@@ -26,6 +26,9 @@ from reference_dyna_q import dyna_q_plain  # noqa: E402
 from mbrl_helpers import tabular, widgets  # noqa: E402
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
 
+# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+SCHEMA = 1
+
 N_VALUES = (0, 5, 50)
 
 
@@ -143,4 +146,4 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_benchmark("dyna_q", main, report, sys.argv)
+    run_benchmark("dyna_q", main, report, sys.argv, schema=SCHEMA)

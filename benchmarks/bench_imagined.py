@@ -36,6 +36,8 @@ from machine import machine_info, markdown_header  # noqa: E402
 from mbrl_helpers import dqn, imagined  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Version of imagined.json's keys; mbrl_helpers.summary checks it. Bump it when they change.
+SCHEMA = 1
 SEEDS = (0, 1, 2, 3, 4)
 MODEL_FREE_BUDGET = 40_000     # real steps per model-free run at most
 MODEL_BASED_BUDGET = 10_000    # real steps per Dyna-DQN run at most
@@ -216,7 +218,7 @@ def report() -> dict:
     runs = {name: runs[name] for name in names}
     budgets = {name: budget_of(name) for name in runs}
     rows = summarise(runs, budgets)
-    merged = {"machine": machine, "runs": runs, "budgets": budgets, "table": rows,
+    merged = {"schema": SCHEMA, "machine": machine, "runs": runs, "budgets": budgets, "table": rows,
               "solved_definition": "mean greedy return over 5 real episodes >= 475, evaluated every "
                                    "1,000 real steps (simple MBRL: after every round of 500)"}
     (RESULTS / "imagined.json").write_text(json.dumps(merged))

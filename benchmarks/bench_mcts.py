@@ -40,6 +40,9 @@ from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 from mbrl_helpers import mcts, widgets  # noqa: E402
 from mbrl_helpers import simulators as sim  # noqa: E402
 
+# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+SCHEMA = 1
+
 STATE = np.array([0.0, 0.0, 0.05, 0.0])
 TARGET_SIMS_PER_SECOND = 20_000  # issue 8, depth 20 with rollouts
 
@@ -241,4 +244,4 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_benchmark("mcts", main, report, sys.argv)
+    run_benchmark("mcts", main, report, sys.argv, schema=SCHEMA)

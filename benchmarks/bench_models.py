@@ -32,6 +32,9 @@ from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
 from mbrl_helpers import data, models, widgets  # noqa: E402
 
+# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+SCHEMA = 1
+
 ENVS = {"CartPole-v1": "learned", "Pendulum-v1": "never"}
 
 
@@ -148,4 +151,4 @@ def report(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_benchmark("models", main, report, sys.argv)
+    run_benchmark("models", main, report, sys.argv, schema=SCHEMA)

@@ -27,6 +27,9 @@ from reference_tabular_02 import dyna_q_plus_plain, updates_until_near_optimal_p
 from mbrl_helpers import dyna_q_plus, sweeping, widgets  # noqa: E402
 from mbrl_helpers.envs import make_blocking_maze, make_scaled_dyna_maze, make_shortcut_maze  # noqa: E402
 
+# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+SCHEMA = 1
+
 AGENTS = (dyna_q_plus.DYNA_Q, dyna_q_plus.DYNA_Q_PLUS, dyna_q_plus.DYNA_Q_PLUS_ACT)
 KAPPA = 1e-3
 
@@ -199,4 +202,4 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_benchmark("tabular_02", main, report, sys.argv)
+    run_benchmark("tabular_02", main, report, sys.argv, schema=SCHEMA)

@@ -39,11 +39,12 @@ def markdown_header(info: dict) -> str:
     return "\n".join(f"- {key}: {value}" for key, value in info.items())
 
 
-def run_benchmark(name: str, main, report, argv: list[str]) -> None:
+def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> None:
     """The command line every benchmark shares: run, print the table, store it unless --quick.
 
     main(quick) -> dict of results; report(dict) -> markdown text. Results go to
-    benchmarks/results/<name>.md and <name>.json.
+    benchmarks/results/<name>.md and <name>.json; the JSON carries "schema": schema, the
+    version of its keys, which mbrl_helpers.summary checks (bump it when the keys change).
     """
     import json
     import sys
@@ -52,6 +53,7 @@ def run_benchmark(name: str, main, report, argv: list[str]) -> None:
     quick = "--quick" in argv
     row = main(quick)
     text = report(row)
+    row = {"schema": schema} | row
     print(text)
     sys.stdout.flush()
     if not quick:

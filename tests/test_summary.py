@@ -1,0 +1,127 @@
+"""Notebook 07's table is built from the committed results files, and fails loudly when one is
+missing or stale; README's "Results at a glance" is what the files say."""
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mbrl_helpers import summary  # noqa: E402
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """A copy of the committed results files the summary reads, to modify."""
+    for spec in summary.RESULTS_FILES:
+        shutil.copy(summary.RESULTS_DIR / f"{spec.name}.json", tmp_path)
+    return tmp_path
+
+
+def edit(folder: Path, name: str, change) -> None:
+    path = folder / f"{name}.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_committed_results_build_a_row_for_every_task():
+    rows = summary.build_table()
+    assert {r.task for r in rows} == set(summary.TASK_ORDER)
+    assert all(r.ms_per_real_step > 0 and r.model_calls_per_real_step >= 0 for r in rows)
+    assert len(summary.build_facts()) >= len(summary.RESULTS_FILES)
+
+
+def test_table_rows_change_when_the_files_change(results: Path):
+    before = summary.find(summary.build_table(results), "Dyna Maze", "Dyna-Q, n = 50")
+
+    def faster(data):
+        r = data["dyna_maze"]["Dyna-Q, n = 50"]
+        r["real_steps_to_solve"] = [123] * len(r["real_steps_to_solve"])
+        r["cpu_ms_per_real_step"] = 7.5
+
+    edit(results, "methods", faster)
+    after = summary.find(summary.build_table(results), "Dyna Maze", "Dyna-Q, n = 50")
+    assert (after.real_steps_to_solve, after.ms_per_real_step) == (123, 7.5) != (
+        before.real_steps_to_solve, before.ms_per_real_step)
+    assert "| Dyna-Q, n = 50 | 123 |" in summary.table_markdown(summary.build_table(results), long=False)
+
+
+def test_imagined_rows_come_from_its_table(results: Path):
+    def unsolved(data):
+        for row in data["table"]:
+            if row["method"] == "simple MBRL (policy trained only in the model, rounds of 500 real steps)":
+                row["median"], row["solved"] = math.inf, 1
+
+    edit(results, "imagined", unsolved)
+    row = summary.find(summary.build_table(results), "CartPole-v1", "simple MBRL")
+    assert math.isinf(row.real_steps_to_solve) and row.solved == 1
+    assert summary.format_steps(row) == f"> {row.budget:,}"
+
+
+def test_a_missing_file_raises_naming_it_and_its_command(results: Path):
+    (results / "mcts.json").unlink()
+    with pytest.raises(summary.MissingResultsError, match=r"mcts\.json.*bench_mcts\.py"):
+        summary.build_table(results)
+
+
+@pytest.mark.parametrize("schema", [None, 0])
+def test_an_older_schema_is_stale(results: Path, schema):
+    def old(data):
+        if schema is None:
+            del data["schema"]
+        else:
+            data["schema"] = schema
+
+    edit(results, "methods", old)
+    with pytest.raises(summary.StaleResultsError, match=r"stale results file .*methods\.json"):
+        summary.build_table(results)
+
+
+def test_a_missing_key_is_stale_and_a_newer_schema_is_refused(results: Path):
+    edit(results, "imagined", lambda data: data.pop("table"))
+    with pytest.raises(summary.StaleResultsError, match="stale.*'table'"):
+        summary.build_table(results)
+    shutil.copy(summary.RESULTS_DIR / "imagined.json", results)
+    edit(results, "dyna_q", lambda data: data.update(schema=99))
+    with pytest.raises(ValueError, match="newer"):
+        summary.build_facts(results)
+
+
+def test_readme_results_at_a_glance_is_generated_from_the_files():
+    """If this fails, run `python -m mbrl_helpers.summary --readme` (the results changed)."""
+    assert summary.readme_section() in README.read_text()
+
+
+def test_update_readme_rewrites_only_its_section(results: Path, tmp_path: Path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# top\n\n{summary.README_BEGIN}\nold\n{summary.README_END}\n\n## after\n")
+    edit(results, "methods", lambda d: d["dyna_maze"]["Dyna-Q, n = 5"].update(real_steps_to_solve=[77]))
+    summary.update_readme(readme, results)
+    text = readme.read_text()
+    assert text.startswith("# top\n\n") and text.endswith("\n\n## after\n") and "old" not in text
+    assert "| Dyna-Q, n = 5 | 77 |" in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="markers"):
+        summary.update_readme(readme, results)
+
+
+def test_figure_has_one_point_per_row_with_steps():
+    rows = summary.build_table()
+    fig = summary.efficiency_figure(rows)
+    ax = fig.axes[0]
+    assert len(ax.collections) == sum(r.real_steps_to_solve is not None for r in rows)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    plt.close(fig)
+
+
+def test_find_names_what_is_missing():
+    with pytest.raises(KeyError, match="nope.*Dyna Maze"):
+        summary.find(summary.build_table(), "Dyna Maze", "nope")
