@@ -1,0 +1,707 @@
+"""MCTS as the planning component of tabular Dyna, compiled with numba.
+
+Dyna-Q (tabular.py) plans by replaying n remembered transitions chosen at
+random from everywhere the agent has been. Here the same agent plans instead
+by a UCT search on its own tabular model, from the state where it stands:
+
+    after each real step:   direct Q-learning update, model update (as Dyna-Q),
+                            then a search of `budget` model calls from the next state,
+                            and Q(s, a) += alpha * (Q_search(s, a) - Q(s, a))
+                            for the searched edges of real (tried) pairs.
+
+Budgets are in model calls, so the comparison with Dyna-Q is fair: Dyna-Q with
+n = B makes B planning updates (one model call each); a search of budget B
+makes B model transitions (expansions plus rollout steps, if any).
+
+The learned model knows only the (s, a) pairs tried for real. What a search
+does with an untried pair is a choice, `unseen`:
+
+    "stay"      the agent assumes nothing happens: same state, reward 0, not
+                terminated (as Dyna-Q+'s model does for untried actions)
+    "terminal"  the search stops there: reward 0, terminated, so value 0
+
+Both are pessimistic in a maze whose only reward is the goal's +1; "stay" lets
+the tree grow on through the fiction, "terminal" does not spend more calls there.
+Either way Q is only ever updated for pairs the agent has tried.
+
+Leaf evaluation: by default the agent's own Q, V(leaf) = max_a Q(leaf, a).
+Random rollouts (rollout_depth > 0) are an option and mostly a lesson: on a
+maze with one rewarding cell, a random walk of a few steps from a leaf almost
+never reaches it, so rollouts return 0 and pull the search's values towards 0.
+
+Search values (`backup`): "max" backs the tree up as the Bellman optimality
+equation does (V(node) = max over actions of r + gamma V(child), Q(node, a) for
+actions not expanded, the leaf's evaluation at a leaf); "mean" uses UCT's own
+averages of the sampled returns, which UCT needs to choose where to look but
+which average in the poor actions it tried.
+
+    TabularModelStep     the tabular model behind the shared step-function interface
+    search_q_targets     one compiled search from Python: the root's Q targets
+    run_dyna_mcts        Dyna-Q vs Dyna-MCTS on an episodic maze (steps per episode,
+                         real steps until the greedy path is optimal)
+    run_dyna_mcts_changing  the same agents in a changing maze (cumulative reward)
+    dyna_mcts_curves     mean steps per episode, a cache-friendly function for a slider
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import gymnasium as gym
+import numpy as np
+from numba import njit, prange
+
+from mbrl_helpers.dyna_q_plus import maze_pair_tables
+from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
+from mbrl_helpers.mcts import normalised, ucb1_score
+from mbrl_helpers.tabular import (
+    N_ACTIONS,
+    TabularModel,
+    _check_agent_params,
+    epsilon_greedy,
+    model_update,
+    planning,
+    q_learning_update,
+    random_index,
+    row_max,
+    run_seeds_from,
+    seed_numba,
+)
+from mbrl_helpers.validation import check_int, check_number
+
+UNSEEN_STAY, UNSEEN_TERMINAL = 0, 1
+UNSEEN = {"stay": UNSEEN_STAY, "terminal": UNSEEN_TERMINAL}
+BACKUP_MAX, BACKUP_MEAN = 0, 1
+BACKUPS = {"max": BACKUP_MAX, "mean": BACKUP_MEAN}
+PLANNER_DYNA_Q, PLANNER_MCTS = 0, 1
+PLANNERS = {"dyna-q": PLANNER_DYNA_Q, "mcts": PLANNER_MCTS}
+UPDATES = ("root", "tree")
+ROOTS = ("current", "visited")
+ACTS = ("q", "search")
+
+# The book's Figure 8.2 (Dyna Maze) and notebook 02's Figure 8.5 settings (Shortcut Maze).
+DYNA_MAZE_SETTINGS = {"alpha": 0.1, "epsilon": 0.1, "gamma": 0.95}
+SHORTCUT_MAZE_SETTINGS = {"alpha": 1.0, "epsilon": 0.1, "gamma": 0.95}
+
+
+def _choice(name: str, value: object, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+# -- the adapter: a learned tabular model as a step function ----------------------------------
+class TabularModelStep:
+    """A Dyna agent's TabularModel behind the shared interface step(states, actions).
+
+    states: (B,) int64 cell indices in 0..n_states-1; actions: (B,) int64 in 0..3.
+    Returns next_states (B,) int64, rewards (B,) float64, terminated (B,) bool:
+    what the model remembers for tried pairs; for untried pairs, by `unseen`,
+    "stay" -> (same state, 0.0, False) or "terminal" -> (same state, 0.0, True).
+    `calls` counts the transitions asked for (B per call), the cost of planning.
+    The model is read, never copied: a model still learning is seen as it is now.
+    """
+
+    n_actions = N_ACTIONS
+
+    def __init__(self, model: TabularModel, unseen: str = "stay") -> None:
+        if not isinstance(model, TabularModel):
+            raise TypeError(f"model must be a tabular.TabularModel, got {type(model).__name__}")
+        _choice("unseen", unseen, UNSEEN)
+        self.model, self.unseen, self.calls = model, unseen, 0
+        self.n_states = model.next_state.shape[0]
+
+    def seen(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """(B,) bool: True where the model has seen (state, action) for real."""
+        states, actions = self._check(states, actions)
+        return self.model.next_state[states, actions] >= 0
+
+    def _check(self, states: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        states, actions = np.asarray(states), np.asarray(actions)
+        for name, arr, high in (("states", states, self.n_states - 1), ("actions", actions, 3)):
+            if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+                raise TypeError(f"{name} must be an int64 array of shape (B,), got dtype "
+                                f"{arr.dtype} and shape {arr.shape}")
+            if arr.size and (arr.min() < 0 or arr.max() > high):
+                raise ValueError(f"{name} must be in 0..{high}, got values "
+                                 f"{np.unique(arr[(arr < 0) | (arr > high)]).tolist()}")
+        if states.shape != actions.shape:
+            raise ValueError(f"states and actions must have the same shape, got {states.shape} "
+                             f"and {actions.shape}")
+        return states.astype(np.int64, copy=False), actions.astype(np.int64, copy=False)
+
+    def __call__(self, states: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                          np.ndarray]:
+        states, actions = self._check(states, actions)
+        self.calls += states.shape[0]
+        remembered = self.model.next_state[states, actions]
+        unseen = remembered < 0
+        next_states = np.where(unseen, states, remembered)
+        rewards = np.where(unseen, 0.0, self.model.reward[states, actions])
+        terminated = np.where(unseen, self.unseen == "terminal", self.model.terminated[states, actions])
+        return next_states.astype(np.int64), rewards.astype(np.float64), terminated.astype(np.bool_)
+
+
+# -- the compiled search on the tabular model -------------------------------------------------
+class SearchTree(NamedTuple):
+    """Work arrays of one search, reused from search to search; N = budget + 1 nodes.
+
+    state (N,) int64 model state of each node; children (N, 4) int64, -1 where not
+    expanded; visits (N,) int64; value_sum (N,) float64, sum of sampled returns from
+    the node on; reward (N,) float64 of the edge into the node; terminal (N,) bool;
+    value (N,) float64, the backed-up value V(node); path (N,) int64, a buffer.
+    """
+
+    state: np.ndarray
+    children: np.ndarray
+    visits: np.ndarray
+    value_sum: np.ndarray
+    reward: np.ndarray
+    terminal: np.ndarray
+    value: np.ndarray
+    path: np.ndarray
+
+
+def new_search_tree(budget: int) -> SearchTree:
+    """Empty work arrays for searches of up to `budget` model calls."""
+    n = budget + 1
+    return SearchTree(np.zeros(n, np.int64), np.full((n, N_ACTIONS), -1, np.int64),
+                      np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.bool_),
+                      np.zeros(n), np.zeros(n, np.int64))
+
+
+@njit(cache=True)
+def model_step(model: TabularModel, s: int, a: int, unseen: int) -> tuple[int, float, bool]:
+    """One transition of the learned model; an untried (s, a) as `unseen` says (see module)."""
+    s_next = model.next_state[s, a]
+    if s_next < 0:
+        return s, 0.0, unseen == UNSEEN_TERMINAL
+    return s_next, model.reward[s, a], model.terminated[s, a]
+
+
+@njit(cache=True)
+def leaf_value(q: np.ndarray, model: TabularModel, s: int, rollout_depth: int, bootstrap: bool,
+               gamma: float, unseen: int, calls_left: int) -> tuple[float, int]:
+    """Value of a new non-terminal leaf: up to rollout_depth random model steps (never more
+    than calls_left), then gamma^k max_a Q(s_k, a) if bootstrap. Returns (value, model calls).
+
+    rollout_depth = 0 with bootstrap is leaf evaluation by Q alone: max_a Q(s, a).
+    """
+    ret, discount, used = 0.0, 1.0, 0
+    for _ in range(min(rollout_depth, calls_left)):
+        s, r, done = model_step(model, s, random_index(N_ACTIONS), unseen)
+        used += 1
+        ret += discount * r
+        discount *= gamma
+        if done:
+            return ret, used
+    if bootstrap:
+        ret += discount * row_max(q[s])
+    return ret, used
+
+
+@njit(cache=True)
+def uct_search(q: np.ndarray, model: TabularModel, tree: SearchTree, root: int, budget: int,
+               c: float, gamma: float, unseen: int, rollout_depth: int, bootstrap: bool) -> tuple[int, int]:
+    """UCT from `root` until `budget` model calls are spent (mcts.py's algorithm, Q at leaves).
+
+    Each simulation descends by UCB1 on min-max normalised mean returns through fully
+    expanded nodes, expands one untried action at random (one model call), evaluates
+    the new node (leaf_value; 0 if terminal) and backs the return up the path.
+    A simulation that ends on a terminal node already in the tree costs no call, so
+    simulations are also capped (10 * budget + 10) and the search may, rarely, spend
+    fewer calls. Returns (model calls, nodes); fills tree, not q.
+    """
+    st, children, visits, value_sum = tree.state, tree.children, tree.visits, tree.value_sum
+    reward, terminal, path = tree.reward, tree.terminal, tree.path
+    st[0], visits[0], value_sum[0], reward[0], terminal[0] = root, 0, 0.0, 0.0, False
+    children[0, :] = -1
+    n_nodes, calls, sims = 1, 0, 0
+    q_min, q_max = np.inf, -np.inf
+    while calls < budget and sims < 10 * budget + 10:
+        sims += 1
+        node, length, value = 0, 1, 0.0
+        path[0] = 0
+        while not terminal[node]:
+            n_untried = 0
+            for a in range(N_ACTIONS):
+                if children[node, a] < 0:
+                    n_untried += 1
+            if n_untried > 0:                                         # expansion
+                pick = random_index(n_untried)
+                a = 0
+                while children[node, a] >= 0 or pick > 0:
+                    if children[node, a] < 0:
+                        pick -= 1
+                    a += 1
+                s_next, r, done = model_step(model, st[node], a, unseen)
+                calls += 1
+                child = n_nodes
+                n_nodes += 1
+                st[child], reward[child], terminal[child] = s_next, r, done
+                visits[child], value_sum[child] = 0, 0.0
+                children[child, :] = -1
+                children[node, a] = child
+                node = child
+                path[length] = node
+                length += 1
+                if not done:                                          # leaf evaluation
+                    value, used = leaf_value(q, model, s_next, rollout_depth, bootstrap, gamma,
+                                             unseen, budget - calls)
+                    calls += used
+                break
+            best_child, best_score = -1, -np.inf                     # selection
+            for a in range(N_ACTIONS):
+                kid = children[node, a]
+                score = ucb1_score(normalised(reward[kid] + gamma * value_sum[kid] / visits[kid],
+                                              q_min, q_max), visits[node], visits[kid], c)
+                if score > best_score:
+                    best_child, best_score = kid, score
+            node = best_child
+            path[length] = node
+            length += 1
+        g = value                                                     # backup
+        for i in range(length - 1, -1, -1):
+            node = path[i]
+            visits[node] += 1
+            value_sum[node] += g
+            if i > 0:
+                qv = reward[node] + gamma * value_sum[node] / visits[node]
+                q_min, q_max = min(q_min, qv), max(q_max, qv)
+            g = reward[node] + gamma * g
+    return calls, n_nodes
+
+
+@njit(cache=True)
+def backed_up_values(q: np.ndarray, tree: SearchTree, n_nodes: int, gamma: float, backup: int) -> None:
+    """Fill tree.value[:n_nodes] with V(node), children first (they have higher indices).
+
+    max: 0 at a terminal; at a leaf its evaluation; else max over actions of
+    r + gamma V(child), or Q(state, a) for an action not expanded. mean: UCT's mean return.
+    """
+    for node in range(n_nodes - 1, -1, -1):
+        if tree.terminal[node]:
+            tree.value[node] = 0.0
+            continue
+        mean = tree.value_sum[node] / max(tree.visits[node], 1)
+        if backup == BACKUP_MEAN:
+            tree.value[node] = mean
+            continue
+        best, expanded = -np.inf, False
+        for a in range(N_ACTIONS):
+            kid = tree.children[node, a]
+            if kid >= 0:
+                expanded = True
+                v = tree.reward[kid] + gamma * tree.value[kid]
+            else:
+                v = q[tree.state[node], a]
+            best = max(best, v)
+        tree.value[node] = best if expanded else mean
+
+
+@njit(cache=True)
+def search_and_update(q: np.ndarray, model: TabularModel, tree: SearchTree, root: int, budget: int,
+                      c: float, gamma: float, alpha: float, unseen: int, rollout_depth: int,
+                      bootstrap: bool, backup: int, update_tree: bool, root_q: np.ndarray) -> int:
+    """One search from root, then Q(s, a) += alpha (r + gamma V(child) - Q(s, a)) for each
+    expanded edge of the root (update_tree: of every node) whose (s, a) was tried for real.
+
+    root_q (4,) receives the search's Q(root, a) (Q itself where a was not expanded),
+    for acting by the search. Returns the model calls spent.
+    """
+    calls, n_nodes = uct_search(q, model, tree, root, budget, c, gamma, unseen, rollout_depth,
+                                bootstrap)
+    backed_up_values(q, tree, n_nodes, gamma, backup)
+    for a in range(N_ACTIONS):
+        kid = tree.children[0, a]
+        root_q[a] = tree.reward[kid] + gamma * tree.value[kid] if kid >= 0 else q[root, a]
+    for node in range(n_nodes if update_tree else 1):
+        s = tree.state[node]
+        if tree.terminal[node]:
+            continue
+        for a in range(N_ACTIONS):
+            kid = tree.children[node, a]
+            if kid >= 0 and model.next_state[s, a] >= 0:
+                q[s, a] += alpha * (tree.reward[kid] + gamma * tree.value[kid] - q[s, a])
+    return calls
+
+
+# -- the agent ------------------------------------------------------------------------------
+@njit(cache=True)
+def greedy_is_optimal(q: np.ndarray, next_state: np.ndarray, terminated: np.ndarray, start: int,
+                      optimal_length: int) -> bool:
+    """True if the greedy policy of q (ties: lowest action, as tabular.greedy_path) reaches a
+    goal of the real maze from start within optimal_length steps."""
+    s = start
+    for _ in range(optimal_length):
+        a = 0
+        for b in range(1, N_ACTIONS):
+            if q[s, b] > q[s, a]:
+                a = b
+        if terminated[s, a]:
+            return True
+        s = next_state[s, a]
+    return False
+
+
+@njit(cache=True)
+def dyna_mcts_run(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+                  episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
+                  planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
+                  update_tree, act_by_search, alpha, epsilon, gamma, q):
+    """One agent's life: act, learn, remember, plan (Dyna-Q's tabular.planning or a search).
+
+    World tables next_state, reward, terminated: (2, n_states, 4), layout [0] until
+    real step switch_step (-1: never) and [1] after; walls_after (n_states,) bool (an
+    agent walled in at the switch is moved to start). An episode ends at a goal or
+    after max_steps_per_episode steps; the agent restarts at start. The life ends after
+    `episodes` episodes or total_steps real steps. q (n_states, 4) is updated in place.
+    With planner PLANNER_DYNA_Q the random draws are those of tabular.dyna_q_episodes
+    and dyna_q_plus.changing_maze_run (tests check it).
+    Returns episode_steps (episodes,) int64, cumulative goals after each real step
+    (total_steps,) int64 if record_cumulative (else (0,)), the first real step count
+    from check_from on at which the greedy path was optimal in the current layout
+    (optimal_length (2,) int64; -1 never, or not checked if optimal_length is 0),
+    the model calls spent and the real steps taken.
+    """
+    n_states = next_state.shape[1]
+    model = TabularModel(np.full((n_states, N_ACTIONS), -1, dtype=np.int64),
+                         np.zeros((n_states, N_ACTIONS)),
+                         np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
+                         np.zeros(n_states, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    n = budget + 1
+    tree = SearchTree(np.zeros(n, np.int64), np.full((n, N_ACTIONS), -1, np.int64),
+                      np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.bool_),
+                      np.zeros(n), np.zeros(n, np.int64))
+    episode_steps = np.zeros(episodes, dtype=np.int64)
+    cumulative = np.zeros(total_steps if record_cumulative else 0, dtype=np.int64)
+    root_q, scratch_q = np.zeros(N_ACTIONS), np.zeros(N_ACTIONS)
+    have_root = False
+    layout, s, t_episode, episode, goals, calls, found, t = 0, start, 0, 0, 0, 0, -1, 0
+    while t < total_steps:
+        if t == switch_step:
+            layout = 1
+            if walls_after[s]:
+                s, have_root = start, False
+        if act_by_search and have_root:
+            a = epsilon_greedy(root_q, epsilon)
+        else:
+            a = epsilon_greedy(q[s], epsilon)
+        s_next, r, done = next_state[layout, s, a], reward[layout, s, a], terminated[layout, s, a]
+        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)         # direct RL
+        model_update(model, s, a, r, s_next, done)                        # model learning
+        t += 1
+        t_episode += 1
+        if done:
+            goals += 1
+        over = done or t_episode >= max_steps_per_episode
+        s = start if over else s_next
+        if planner == PLANNER_DYNA_Q:                                     # planning
+            planning(q, model, budget, alpha, gamma)
+            calls += budget
+        elif budget > 0:
+            share = budget // searches          # the first search also takes the remainder
+            for k in range(searches):
+                if k == 0 and from_current:
+                    root, out = s, root_q
+                else:                           # a visited state, drawn as Dyna-Q draws one
+                    root, out = model.seen_states[random_index(model.n_seen[0])], scratch_q
+                calls += search_and_update(q, model, tree, root,
+                                           budget - share * (searches - 1) if k == 0 else share,
+                                           c, gamma, alpha, unseen, rollout_depth, bootstrap,
+                                           backup, update_tree, out)
+            have_root = from_current
+        if (found < 0 and t > check_from and optimal_length[layout] > 0
+                and greedy_is_optimal(q, next_state[layout], terminated[layout], start,
+                                      optimal_length[layout])):
+            found = t
+        if record_cumulative:
+            cumulative[t - 1] = goals
+        if over:
+            episode_steps[episode] = t_episode
+            episode += 1
+            t_episode = 0
+            if episode == episodes:
+                break
+    return episode_steps, cumulative, found, calls, t
+
+
+@njit(cache=True, parallel=True)
+def dyna_mcts_runs(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+                   episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
+                   planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
+                   update_tree, act_by_search, alpha, epsilon, gamma, run_seeds):
+    """dyna_mcts_run for each seed in run_seeds (runs,), in parallel; each run seeds its
+    thread's generator first, so results do not depend on threads.
+
+    Returns episode_steps (runs, episodes), cumulative (runs, total_steps or 0),
+    steps_to_optimal (runs,), model_calls (runs,), real_steps (runs,), all int64,
+    and q (runs, n_states, 4).
+    """
+    runs = run_seeds.shape[0]
+    n_states = next_state.shape[1]
+    steps = np.zeros((runs, episodes), dtype=np.int64)
+    cumulative = np.zeros((runs, total_steps if record_cumulative else 0), dtype=np.int64)
+    found = np.zeros(runs, dtype=np.int64)
+    calls = np.zeros(runs, dtype=np.int64)
+    real = np.zeros(runs, dtype=np.int64)
+    q = np.zeros((runs, n_states, N_ACTIONS))
+    for run in prange(runs):
+        np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
+        steps[run], cumulative[run], found[run], calls[run], real[run] = dyna_mcts_run(
+            next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+            episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
+            planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
+            update_tree, act_by_search, alpha, epsilon, gamma, q[run])
+    return steps, cumulative, found, calls, real, q
+
+
+# -- Python entry points ----------------------------------------------------------------------
+@dataclass
+class DynaMCTSResult:
+    """What run_dyna_mcts and run_dyna_mcts_changing return.
+
+    steps: (runs, episodes) int64 real steps per episode (0 for episodes not reached; in a
+        changing maze, steps from S to each goal reached, padded with 0 to (runs, total_steps)).
+    cumulative_reward: (runs, total_steps) int64 goals after each real step (changing
+        maze only; (runs, 0) otherwise).
+    steps_to_optimal: (runs,) int64 real steps until the greedy policy first followed an
+        optimal path (in a changing maze: the new optimal path, counted from the start
+        of the run, first checked after the switch); -1 if it never did.
+    model_calls: (runs,) int64 model transitions spent on planning (= budget x real steps,
+        but for the rare search that ran out of cells to expand).
+    real_steps: (runs,) int64. q: (runs, n_states, 4) final action values.
+    run_seeds: (runs,) int64; settings: the agent's settings, for the record.
+    """
+
+    steps: np.ndarray
+    cumulative_reward: np.ndarray
+    steps_to_optimal: np.ndarray
+    model_calls: np.ndarray
+    real_steps: np.ndarray
+    q: np.ndarray
+    run_seeds: np.ndarray
+    settings: dict
+
+    @property
+    def mean_steps(self) -> np.ndarray:
+        """(episodes,) steps per episode averaged over runs."""
+        return self.steps.mean(axis=0)
+
+
+def _agent_settings(planner: str, budget: int, searches: int, roots: str, c: float, unseen: str,
+                    rollout_depth: int, bootstrap: bool, backup: str, update: str, act: str,
+                    alpha: float, epsilon: float, gamma: float) -> dict:
+    _choice("planner", planner, PLANNERS)
+    _choice("unseen", unseen, UNSEEN)
+    _choice("backup", backup, BACKUPS)
+    _choice("update", update, UPDATES)
+    _choice("act", act, ACTS)
+    _choice("roots", roots, ROOTS)
+    check_int("budget", budget, low=0)
+    check_int("searches", searches, low=1, high=max(budget, 1))
+    check_number("c", c, low=0.0)
+    check_int("rollout_depth", rollout_depth, low=0)
+    if not isinstance(bootstrap, bool | np.bool_):
+        raise TypeError(f"bootstrap must be True or False, got {bootstrap!r}")
+    if rollout_depth == 0 and not bootstrap:
+        raise ValueError("rollout_depth = 0 with bootstrap = False leaves nothing to evaluate a "
+                         "leaf with: use rollout_depth >= 1 or bootstrap = True")
+    if act == "search" and (planner != "mcts" or roots != "current"):
+        raise ValueError("act='search' needs planner='mcts' and roots='current' (a search from "
+                         "the state the agent acts in)")
+    _check_agent_params(budget, alpha, epsilon, gamma)
+    return {"planner": planner, "budget": budget, "searches": searches, "roots": roots,
+            "c": float(c), "unseen": unseen,
+            "rollout_depth": rollout_depth, "bootstrap": bool(bootstrap), "backup": backup,
+            "update": update, "act": act, "alpha": float(alpha), "epsilon": float(epsilon),
+            "gamma": float(gamma)}
+
+
+def _run(tables: tuple, start: int, switch_step: int, total_steps: int, episodes: int,
+         max_steps_per_episode: int, record: bool, optimal_length: np.ndarray, check_from: int,
+         settings: dict, runs: int, seed: int) -> DynaMCTSResult:
+    check_int("runs", runs, low=1)
+    run_seeds = run_seeds_from(seed, runs)
+    s = settings
+    steps, cumulative, found, calls, real, q = dyna_mcts_runs(
+        *tables, start, switch_step, total_steps, episodes, max_steps_per_episode, record,
+        optimal_length, check_from, PLANNERS[s["planner"]], s["budget"], s["searches"],
+        s["roots"] == "current", s["c"],
+        UNSEEN[s["unseen"]], s["rollout_depth"], s["bootstrap"], BACKUPS[s["backup"]],
+        s["update"] == "tree", s["act"] == "search", s["alpha"], s["epsilon"], s["gamma"],
+        run_seeds)
+    return DynaMCTSResult(steps, cumulative, found, calls, real, q, run_seeds, settings)
+
+
+def run_dyna_mcts(
+    maze: GridMaze | str | gym.Env,
+    *,
+    budget: int,
+    episodes: int,
+    runs: int,
+    seed: int,
+    planner: str = "mcts",
+    searches: int = 1,
+    roots: str = "current",
+    c: float = 1.0,
+    unseen: str = "stay",
+    rollout_depth: int = 0,
+    bootstrap: bool = True,
+    backup: str = "max",
+    update: str = "root",
+    act: str = "q",
+    alpha: float = 0.1,
+    epsilon: float = 0.1,
+    gamma: float = 0.95,
+    max_steps_per_episode: int = 100_000,
+) -> DynaMCTSResult:
+    """Run `runs` independent Dyna agents on an episodic maze for `episodes` episodes each.
+
+    budget: model calls of planning per real step: Dyna-Q's n (planner="dyna-q", exactly
+    tabular.planning) or a UCT search's budget (planner="mcts").
+    Search options (planner="mcts"): searches, the budget split into that many searches
+    each real step; roots "current" (the first from the state the agent will act in,
+    any others from visited states drawn as Dyna-Q draws them) | "visited" (all drawn);
+    c UCB1 constant; unseen "stay" | "terminal" (untried
+    pairs, see the module docstring); rollout_depth random model steps at a new leaf
+    (0: evaluate it by Q alone), bootstrap adds gamma^k max Q at the rollout's end;
+    backup "max" | "mean" (search values); update "root" | "tree" (which edges' Q
+    the search values update); act "q" (epsilon-greedy on Q) | "search" (epsilon-greedy
+    on the search's root values). Defaults: the book's Figure 8.2 (alpha 0.1, epsilon
+    0.1, gamma 0.95). Also measures real steps until the greedy path is a shortest one.
+    Same seed, same result, whatever the number of threads.
+    """
+    grid = as_maze(maze)
+    settings = _agent_settings(planner, budget, searches, roots, c, unseen, rollout_depth,
+                               bootstrap, backup, update, act, alpha, epsilon, gamma)
+    check_int("episodes", episodes, low=1)
+    check_int("max_steps_per_episode", max_steps_per_episode, low=1)
+    t = grid.tables()
+    tables = (np.stack([t.next_state] * 2), np.stack([t.reward] * 2),
+              np.stack([t.terminated] * 2), np.zeros(grid.n_states, dtype=np.bool_))
+    optimal = np.full(2, grid.shortest_path_length(), dtype=np.int64)
+    return _run(tables, t.start, -1, episodes * max_steps_per_episode, episodes,
+                max_steps_per_episode, False, optimal, 0, settings, runs, seed)
+
+
+def run_dyna_mcts_changing(
+    maze: ChangingMaze,
+    *,
+    budget: int,
+    steps: int,
+    runs: int,
+    seed: int,
+    planner: str = "mcts",
+    searches: int = 1,
+    roots: str = "current",
+    c: float = 1.0,
+    unseen: str = "stay",
+    rollout_depth: int = 0,
+    bootstrap: bool = True,
+    backup: str = "max",
+    update: str = "root",
+    act: str = "q",
+    alpha: float = 1.0,
+    epsilon: float = 0.1,
+    gamma: float = 0.95,
+) -> DynaMCTSResult:
+    """The same agents for `steps` real steps in a maze that changes at maze.switch_step.
+
+    Continuing, as dyna_q_plus.run_changing_maze (back to S at the goal). Defaults are
+    notebook 02's Figure 8.5 settings (alpha 1, epsilon 0.1, gamma 0.95); with
+    planner="dyna-q" the run is draw for draw dyna_q_plus's Dyna-Q. steps_to_optimal:
+    first real step, after the switch, at which the greedy path from S is a shortest
+    path of the new layout (for the Shortcut Maze: it takes the shortcut).
+    """
+    if not isinstance(maze, ChangingMaze):
+        raise TypeError(f"maze must be a ChangingMaze, got {type(maze).__name__}")
+    settings = _agent_settings(planner, budget, searches, roots, c, unseen, rollout_depth,
+                               bootstrap, backup, update, act, alpha, epsilon, gamma)
+    check_int("steps", steps, low=1)
+    next_state, reward, terminated, walls_after, start = maze_pair_tables(maze)
+    after = GridMaze(maze.layouts[1])
+    optimal = np.array([0, after.shortest_path_length()], dtype=np.int64)
+    return _run((next_state, reward, terminated, walls_after), start, maze.switch_step, steps, steps,
+                steps + 1, True, optimal, maze.switch_step, settings, runs, seed)
+
+
+class SearchTargets(NamedTuple):
+    """What one search from Python found at its root.
+
+    q_values: (4,) float64 search values Q(root, a), NaN where a was not expanded.
+    visits:   (4,) int64 simulations through each root action.
+    tried:    (4,) bool, actions the model has seen at root: only these update Q.
+    model_calls: transitions spent (the budget, unless the tree ran out of cells).
+    n_nodes:  tree nodes visited (root included).
+    """
+
+    q_values: np.ndarray
+    visits: np.ndarray
+    tried: np.ndarray
+    model_calls: int
+    n_nodes: int
+
+
+def search_q_targets(
+    q: np.ndarray,
+    model: TabularModel,
+    root: int,
+    *,
+    budget: int,
+    c: float = 1.0,
+    gamma: float = 0.95,
+    unseen: str = "stay",
+    rollout_depth: int = 0,
+    bootstrap: bool = True,
+    backup: str = "max",
+    seed: int | None = None,
+) -> SearchTargets:
+    """One search of `budget` model calls from root on a learned model; q is not changed.
+
+    q: (n_states, 4) the agent's values (leaf evaluation). Returns the root's search
+    values: what run_dyna_mcts moves Q(root, a) towards for the tried actions.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    if not isinstance(model, TabularModel):
+        raise TypeError(f"model must be a tabular.TabularModel, got {type(model).__name__}")
+    n_states = model.next_state.shape[0]
+    if q.shape != (n_states, N_ACTIONS):
+        raise ValueError(f"q must have shape ({n_states}, 4) like the model, got {q.shape}")
+    check_int("root", root, low=0, high=n_states - 1)
+    _agent_settings("mcts", budget, 1, "current", c, unseen, rollout_depth, bootstrap, backup,
+                    "root", "q", 0.1, 0.0, gamma)
+    check_int("budget", budget, low=1)
+    if seed is not None:
+        check_int("seed", seed, low=0)
+        seed_numba(seed)
+    tree = new_search_tree(budget)
+    root_q = np.zeros(N_ACTIONS)
+    q_copy = q.copy()
+    calls = search_and_update(q_copy, model, tree, int(root), budget, float(c), float(gamma),
+                              1.0, UNSEEN[unseen], rollout_depth, bool(bootstrap), BACKUPS[backup],
+                              False, root_q)
+    kids = tree.children[0]
+    expanded = kids >= 0
+    visits = np.where(expanded, tree.visits[np.maximum(kids, 0)], 0)
+    values = np.where(expanded, root_q, np.nan)
+    tried = model.next_state[root] >= 0
+    n_nodes = int(np.count_nonzero(tree.visits[: budget + 1] > 0))
+    return SearchTargets(values, visits.astype(np.int64), tried, int(calls), n_nodes)
+
+
+def dyna_mcts_curves(planner: str = "mcts", budget: int = 5, rollout_depth: int = 0,
+                     runs: int = 10, episodes: int = 30, seed: int = 0) -> np.ndarray:
+    """(episodes,) mean steps per episode on the Dyna Maze (Figure 8.2 settings).
+
+    A pure function of ints and strings, cheap enough for a notebook slider and safe to
+    wrap in functools.lru_cache. rollout_depth > 0 evaluates leaves by random rollouts
+    of that depth (without bootstrapping: classic UCT) instead of by Q.
+    """
+    from mbrl_helpers.envs import DYNA_MAZE_LAYOUT
+
+    check_int("rollout_depth", rollout_depth, low=0)
+    result = run_dyna_mcts(GridMaze(DYNA_MAZE_LAYOUT), budget=budget, episodes=episodes, runs=runs,
+                           seed=seed, planner=planner, rollout_depth=rollout_depth,
+                           bootstrap=rollout_depth == 0)
+    return result.mean_steps
