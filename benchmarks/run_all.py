@@ -1,6 +1,7 @@
 """Regenerate every benchmark result of the course, one benchmark at a time, in lesson order.
 
-    python benchmarks/run_all.py            # every result in benchmarks/results/ (about an hour)
+    python benchmarks/run_all.py            # every result in benchmarks/results/ (about an hour),
+                                            # then README's "Results at a glance" from them
     python benchmarks/run_all.py --quick    # checks every benchmark still runs; writes nothing
     python benchmarks/run_all.py --list     # prints the commands it would run
 
@@ -73,6 +74,12 @@ def main(argv: list[str]) -> int:
         if code != 0:
             print(f"stopped: {' '.join(cmd[1:])} failed", file=sys.stderr)
             return code
+    if not quick:
+        # README's "Results at a glance" is generated from the files just written.
+        code = subprocess.call([sys.executable, "-m", "mbrl_helpers.summary", "--readme"], cwd=HERE.parent)
+        print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 07:\n"
+              "    python tools/execute_notebooks.py notebooks/07_choosing_a_method.ipynb")
+        return code
     return 0
 
 
