@@ -617,3 +617,55 @@ def check_open_loop_rollout(student_fn: Callable) -> bool:
                            f"{np.round(want.rewards[0], 3).tolist()}; got {alive[0].astype(int).tolist()}, "
                            f"{np.round(rewards[0], 3).tolist()}.")
     return _report(True, name)
+
+
+# == notebook 06: planning with learned models (PUCT score, search values as Q targets) ==
+# Appended section; the reference functions live in mbrl_helpers.puct and mbrl_helpers.dyna_mcts.
+
+def _puct_wrong_versions(q: float, prior: float, big_n: int, n: int, c: float) -> dict[str, float]:
+    """Common mistakes, each named by the hint it earns."""
+    import math
+
+    return {
+        "The prior multiplies the exploration bonus: c * P * sqrt(N) / (1 + n).":
+            q + c * math.sqrt(big_n) / (1 + n),
+        "Divide by 1 + n, not n: an unvisited child (n = 0) must get a finite bonus, scaled by its prior.":
+            q + c * prior * math.sqrt(big_n) / max(n, 1e-300),
+        "PUCT takes the square root of the parent's visits, not their log (that is UCB1).":
+            q + c * prior * math.sqrt(math.log(max(big_n, 1))) / (1 + n),
+        "Take the square root of N: c * P * sqrt(N) / (1 + n).":
+            q + c * prior * big_n / (1 + n),
+        "The bonus is added, not subtracted.":
+            q - c * prior * math.sqrt(big_n) / (1 + n),
+    }
+
+
+def check_puct_score(student_fn: Callable) -> bool:
+    """Check a PUCT score fn(q, prior, parent_visits, child_visits, c) against puct.puct_score."""
+    from mbrl_helpers import puct
+
+    name = "puct_score"
+    rng = np.random.default_rng(7)
+    cases = [(0.5, 0.5, 10, 0, 1.25), (0.0, 1.0, 1, 0, 1.0), (0.8, 0.1, 100, 30, 2.0)]
+    for _ in range(40):
+        big_n = int(rng.integers(1, 500))
+        cases.append((float(np.round(rng.random(), 3)), float(np.round(rng.random(), 3)), big_n,
+                      int(rng.integers(0, big_n + 1)), float(rng.choice([0.5, 1.0, 1.25, 2.0]))))
+    for q, prior, big_n, n, c in cases:
+        expected = puct.puct_score(q, prior, big_n, n, c)
+        got, error = _call(student_fn, q, prior, big_n, n, c)
+        case = f"Input: q={q}, prior P={prior}, parent_visits N={big_n}, child_visits n={n}, c={c}."
+        if error:
+            return _report(False, name, f"{case}\n{error}")
+        try:
+            got_value = float(got)
+        except (TypeError, ValueError):
+            return _report(False, name, f"{case}\nReturn a number; got {got!r}.")
+        if not np.isclose(got_value, expected, rtol=1e-9, atol=1e-12):
+            hint = f"Expected {expected:.6f}, got {got_value:.6f}."
+            for why, wrong in _puct_wrong_versions(q, prior, big_n, n, c).items():
+                if np.isclose(got_value, wrong, rtol=1e-9, atol=1e-12):
+                    hint += " " + why
+                    break
+            return _report(False, name, f"{case}\n{hint}")
+    return _report(True, name)

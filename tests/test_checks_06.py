@@ -1,0 +1,35 @@
+"""Notebook 06's exercise checks accept the reference and reject typical wrong answers."""
+
+import math
+
+from mbrl_helpers import checks
+
+
+def puct(q, prior, parent_visits, child_visits, c):
+    return q + c * prior * math.sqrt(parent_visits) / (1 + child_visits)
+
+
+def puct_without_prior(q, prior, parent_visits, child_visits, c):
+    return q + c * math.sqrt(parent_visits) / (1 + child_visits)
+
+
+def puct_with_log(q, prior, parent_visits, child_visits, c):
+    return q + c * prior * math.sqrt(math.log(max(parent_visits, 1))) / (1 + child_visits)
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def test_puct_check_accepts_the_reference(capsys):
+    assert checks.check_puct_score(puct)
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_puct_check_names_the_mistake(capsys):
+    assert not checks.check_puct_score(puct_without_prior)
+    assert "prior multiplies" in capsys.readouterr().out
+    assert not checks.check_puct_score(puct_with_log)
+    assert "not their log" in capsys.readouterr().out
+    assert not checks.check_puct_score(stub)
+    assert "NotImplementedError" in capsys.readouterr().out
