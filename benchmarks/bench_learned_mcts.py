@@ -33,7 +33,7 @@ from mbrl_helpers import learned_mcts, simulators  # noqa: E402
 # Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
 SCHEMA = 1
 
-GUARD_THRESHOLD = 0.25  # disagreement (data std units) ending a simulated branch; random-policy data: <= 0.07
+GUARD_THRESHOLD = learned_mcts.GUARD_THRESHOLD
 SOLVED = 475
 
 

@@ -30,6 +30,9 @@ from mbrl_helpers.validation import check_int, check_number
 MODEL = models.ModelConfig(ensemble_size=5, hidden=64, termination="cartpole", max_epochs=40,
                            patience=10, batch_size=256)
 MAX_TRANSITIONS = 2_000  # the budget of real data for "MCTS on a learned model"
+# Disagreement (data std units) beyond which guarded_step_fn ends a simulated branch. On fresh
+# random-policy data the ensemble above stays below 0.07; far from the data it exceeds 1.
+GUARD_THRESHOLD = 0.25
 
 
 def fit_cartpole_model(n_transitions: int = MAX_TRANSITIONS, *, seed: int = 0,
