@@ -62,22 +62,35 @@ def _normalised(q: float, q_min: float, q_max: float) -> float:
 
 
 @njit(cache=True)
-def _best_action(node, children, visits, value_sum, reward, prior, pending, bounds, c, gamma):
-    """The action of node with the highest PUCT score, virtual visits included (ties: lowest)."""
+def _best_action(node, children, visits, value_sum, reward, prior, pending, bounds, c, gamma, local):
+    """The action of node with the highest PUCT score, virtual visits included (ties: lowest).
+
+    Untried actions already claimed for expansion in this round are skipped; -1 if none is left.
+    """
     n_actions = children.shape[1]
     parent_n = visits[node]
     for a in range(n_actions):
         parent_n += pending[node, a]
     parent_q = value_sum[node] / max(visits[node], 1)
-    best_a, best_score = 0, -math.inf
+    lo, hi = bounds[0], bounds[1]
+    if local:                                 # min-max over the parent and its visited children
+        lo, hi = parent_q, parent_q
+        for a in range(n_actions):
+            kid = children[node, a]
+            if kid >= 0 and visits[kid] > 0:
+                q = reward[kid] + gamma * value_sum[kid] / visits[kid]
+                lo, hi = min(lo, q), max(hi, q)
+    best_a, best_score = -1, -math.inf
     for a in range(n_actions):
         kid = children[node, a]
         n = visits[kid] if kid >= 0 else 0
         p = pending[node, a]
+        if kid < 0 and p > 0:
+            continue                          # already claimed for expansion in this round
         if n > 0:
-            q = _normalised(reward[kid] + gamma * value_sum[kid] / n, bounds[0], bounds[1])
+            q = _normalised(reward[kid] + gamma * value_sum[kid] / n, lo, hi)
         else:
-            q = _normalised(parent_q, bounds[0], bounds[1])
+            q = _normalised(parent_q, lo, hi)
         if n + p > 0 and p > 0:
             q = q * n / (n + p)               # each pending visit counts as value 0 (virtual loss)
         score = puct_score(q, prior[node, a], parent_n, n + p, c)
@@ -88,13 +101,14 @@ def _best_action(node, children, visits, value_sum, reward, prior, pending, boun
 
 @njit(cache=True)
 def _select_batch(children, visits, value_sum, reward, terminal, prior, pending, bounds, c, gamma,
-                  n_leaves, paths, lengths, leaf_actions):
+                  local, n_leaves, paths, lengths, leaf_actions):
     """Up to n_leaves selections from the root with virtual loss.
 
     For selection b: paths[b, :lengths[b]] are the tree nodes walked (root first);
     leaf_actions[b] is the untried action to expand from the last node, -1 if the
-    last node is terminal (back up 0, no model call), -2 if the edge was already
-    claimed in this round (a collision: the selection is dropped, nothing pending).
+    last node is terminal (back up 0, no model call), -2 if the walk reached a node whose
+    untried actions were all claimed in this round (a collision: the selection is
+    dropped, nothing pending).
     Returns the number of selections made (always n_leaves).
     """
     for b in range(n_leaves):
@@ -105,10 +119,13 @@ def _select_batch(children, visits, value_sum, reward, terminal, prior, pending,
                 leaf_actions[b] = -1
                 break
             a = _best_action(node, children, visits, value_sum, reward, prior, pending, bounds,
-                             c, gamma)
+                             c, gamma, local)
+            if a < 0:                                     # every action here is claimed: a collision
+                leaf_actions[b] = -2
+                break
             kid = children[node, a]
             if kid < 0:
-                leaf_actions[b] = -2 if pending[node, a] > 0 else a
+                leaf_actions[b] = a
                 break
             paths[b, length] = kid
             length += 1
@@ -288,12 +305,13 @@ def batched_search(
     dirichlet_alpha: float = 0.0,
     noise_fraction: float = 0.25,
     check_model: bool = True,
+    normalise: str = "tree",
 ) -> BatchedSearchResult:
     """PUCT search from root_state with the model step_fn and leaf evaluator `evaluate`.
 
     The root is evaluated first (one evaluator call). Then each round selects up to
-    batch_size leaves by PUCT with virtual loss (a leaf whose edge another selection of
-    the round already claimed is dropped), expands all new leaves with ONE step_fn call
+    batch_size leaves by PUCT with virtual loss (untried actions another selection of the
+    round already claimed are skipped; a walk that finds only such actions is dropped), expands all new leaves with ONE step_fn call
     (states (B, D), actions (B,)), evaluates the non-terminal new nodes with ONE evaluate
     call, and backs every selection up. Beyond a terminal transition the value is 0.
     Rounds continue until n_simulations simulations were backed up; act by most visits
@@ -305,6 +323,10 @@ def batched_search(
     noise_fraction (AlphaZero's exploration while training; 0: no noise), drawn from
     numpy's Generator seeded by `seed`. The search is otherwise deterministic.
     check_model: call step_fn once on the root to check the interface first.
+    normalise: "tree" min-max normalises Q over every visited node of the tree (MuZero);
+    "siblings" over the node's own value and its visited children's Q only (as mctx's
+    qtransform_by_parent_and_siblings), which keeps small differences between siblings
+    visible when the tree's range is wide (e.g. terminal states valued 0 deep down).
     """
     check_int("n_actions", n_actions, low=1)
     check_int("n_simulations", n_simulations, low=1)
@@ -313,6 +335,8 @@ def batched_search(
     check_unit_interval("gamma", gamma)
     check_number("dirichlet_alpha", dirichlet_alpha, low=0.0)
     check_unit_interval("noise_fraction", noise_fraction)
+    if normalise not in ("tree", "siblings"):
+        raise ValueError(f"normalise must be 'tree' or 'siblings', got {normalise!r}")
     if seed is not None:
         check_int("seed", seed, low=0)
     if not callable(evaluate):
@@ -346,7 +370,8 @@ def batched_search(
         n = min(batch_size, n_simulations - done)
         rounds += 1
         _select_batch(tree.children, tree.visits, tree.value_sum, tree.reward, tree.terminal,
-                      prior, pending, bounds, float(c), float(gamma), n, paths, lengths, leaf_actions)
+                      prior, pending, bounds, float(c), float(gamma), normalise == "siblings", n, paths,
+                      lengths, leaf_actions)
         leaf_values[:n] = 0.0
         grow = np.flatnonzero(leaf_actions[:n] >= 0)
         if grow.size:

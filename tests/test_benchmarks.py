@@ -66,3 +66,19 @@ def test_methods_benchmark_runs_in_quick_mode():
     row = bench.main(quick=True)
     assert row["dyna_maze"]["Dyna-Q, n = 50"]["model_calls_per_real_step"] == 50
     assert "| Dyna Maze | Dyna-Q, n = 5 |" in bench.report(row)
+
+
+def test_dyna_mcts_benchmark_runs_in_quick_mode():
+    bench = load("bench_dyna_mcts")
+    row = bench.main(quick=True)
+    budget = row["dyna_maze"]["5"]
+    assert budget["Dyna-Q (tabular.planning, n = B)"]["model_calls_per_real_step"] == 5
+    assert 0 < budget["Dyna-MCTS: search from the current state"]["model_calls_per_real_step"] <= 5
+    assert "| Dyna-MCTS: search from the current state |" in bench.report(row)
+
+
+def test_alphazero_benchmark_runs_in_quick_mode(capsys):
+    bench = load("bench_alphazero")
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "simulations/s" in out and "AlphaZero-style" in out
