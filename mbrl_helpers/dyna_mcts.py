@@ -29,6 +29,11 @@ Random rollouts (rollout_depth > 0) are an option and mostly a lesson: on a
 maze with one rewarding cell, a random walk of a few steps from a leaf almost
 never reaches it, so rollouts return 0 and pull the search's values towards 0.
 
+Where to search (`roots`, `searches`): by default one search from the state the
+agent will act in next. The budget can also be split into several searches, the
+others (or all) from visited states drawn as Dyna-Q draws them, which spreads
+value updates over the whole maze as Dyna-Q's uniform replay does.
+
 Search values (`backup`): "max" backs the tree up as the Bellman optimality
 equation does (V(node) = max over actions of r + gamma V(child), Q(node, a) for
 actions not expanded, the leaf's evaluation at a leaf); "mean" uses UCT's own
@@ -691,17 +696,19 @@ def search_q_targets(
 
 
 def dyna_mcts_curves(planner: str = "mcts", budget: int = 5, rollout_depth: int = 0,
-                     runs: int = 10, episodes: int = 30, seed: int = 0) -> np.ndarray:
+                     runs: int = 10, episodes: int = 30, seed: int = 0,
+                     searches: int = 1) -> np.ndarray:
     """(episodes,) mean steps per episode on the Dyna Maze (Figure 8.2 settings).
 
     A pure function of ints and strings, cheap enough for a notebook slider and safe to
     wrap in functools.lru_cache. rollout_depth > 0 evaluates leaves by random rollouts
-    of that depth (without bootstrapping: classic UCT) instead of by Q.
+    of that depth (without bootstrapping: classic UCT) instead of by Q. searches > 1: the
+    first search from the current state, the others from visited states (budget split).
     """
     from mbrl_helpers.envs import DYNA_MAZE_LAYOUT
 
     check_int("rollout_depth", rollout_depth, low=0)
     result = run_dyna_mcts(GridMaze(DYNA_MAZE_LAYOUT), budget=budget, episodes=episodes, runs=runs,
                            seed=seed, planner=planner, rollout_depth=rollout_depth,
-                           bootstrap=rollout_depth == 0)
+                           bootstrap=rollout_depth == 0, searches=searches)
     return result.mean_steps
