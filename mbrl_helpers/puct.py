@@ -311,11 +311,11 @@ def batched_search(
 
     The root is evaluated first (one evaluator call). Then each round selects up to
     batch_size leaves by PUCT with virtual loss (untried actions another selection of the
-    round already claimed are skipped; a walk that finds only such actions is dropped), expands all new leaves with ONE step_fn call
-    (states (B, D), actions (B,)), evaluates the non-terminal new nodes with ONE evaluate
-    call, and backs every selection up. Beyond a terminal transition the value is 0.
-    Rounds continue until n_simulations simulations were backed up; act by most visits
-    (ties: higher Q, then lower action).
+    round already claimed are skipped; a walk that finds only such actions is dropped),
+    expands all new leaves with ONE step_fn call (states (B, D), actions (B,)), evaluates
+    the non-terminal new nodes with ONE evaluate call, and backs every selection up.
+    Beyond a terminal transition the value is 0. Rounds continue until n_simulations
+    simulations were backed up; act by most visits (ties: higher Q, then lower action).
 
     n_simulations >= 1; batch_size >= 1 (1: one model and one evaluator call per node);
     c >= 0 the PUCT constant; gamma in [0, 1].

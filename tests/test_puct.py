@@ -104,12 +104,13 @@ def test_batching_cuts_calls_and_keeps_the_tree_consistent():
     assert costs[16] <= 64 // 16 * 3                               # a few rounds, not one call per node
 
 
+@pytest.mark.parametrize("normalise", ["tree", "siblings"])
 @pytest.mark.parametrize("theta, expected", [(0.08, 1), (-0.08, 0)])
-def test_batch_1_and_16_agree_on_an_easy_cartpole_decision(theta, expected):
+def test_batch_1_and_16_agree_on_an_easy_cartpole_decision(theta, expected, normalise):
     state = np.array([0.0, 0.0, theta, 0.0])
     for batch_size in (1, 16):
         result = puct.batched_search(sim.cartpole_step, state, upright_evaluator, n_actions=2,
-                                     n_simulations=64, batch_size=batch_size)
+                                     n_simulations=64, batch_size=batch_size, normalise=normalise)
         assert result.action == expected, batch_size
 
 
@@ -171,6 +172,7 @@ def test_search_result_gives_plain_search_result_and_policy():
     ({"c": -1.0}, ValueError, "c must"),
     ({"seed": -1}, ValueError, "seed"),
     ({"dirichlet_alpha": -0.1}, ValueError, "dirichlet_alpha"),
+    ({"normalise": "global"}, ValueError, "normalise"),
 ])
 def test_bad_arguments_are_named(kwargs, error, match):
     args = {"n_actions": 2, "n_simulations": 8} | kwargs
