@@ -115,6 +115,25 @@ def test_search_leaves_are_evaluated_by_q():
     assert np.all(targets.visits == 1) and targets.model_calls == 4
 
 
+@pytest.mark.parametrize("update_tree", [False, True])
+def test_search_updates_q_at_the_root_or_on_every_tried_edge_of_the_tree(update_tree):
+    """Dead ends for untried pairs make the tree finite: 0 -right-> 1 -right-> goal, each
+    edge once. Root: Q(0, right) += 0.5 * 0.95. Tree: also Q(1, right) += 0.5 * 1. Untried
+    pairs are never updated."""
+    q = np.zeros((4, 4))
+    root_q = np.zeros(4)
+    tabular.seed_numba(0)
+    calls = dm.search_and_update(q, corridor_model(), dm.new_search_tree(30), 0, 30, 1.0, 0.95, 0.5,
+                                 dm.UNSEEN_TERMINAL, 0, True, dm.BACKUP_MAX, update_tree, root_q)
+    expected = np.zeros((4, 4))
+    expected[0, RIGHT] = 0.5 * 0.95
+    if update_tree:
+        expected[1, RIGHT] = 0.5 * 1.0
+    np.testing.assert_allclose(q, expected)
+    np.testing.assert_allclose(root_q, [0.0, 0.0, 0.0, 0.95])
+    assert calls == 8
+
+
 def test_model_calls_equal_the_budget_rollouts_included():
     maze = GridMaze(DYNA_MAZE_LAYOUT)
     result = tabular.run_dyna_q(maze, planning_steps=5, episodes=3, runs=1, seed=0)
