@@ -307,3 +307,45 @@ def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predi
     axes.flat[0].legend(loc="best", fontsize=8)
     fig.suptitle(f"Open-loop rollout of the learned model: depth k = {depth}, start state {start}")
     return fig
+
+
+# == notebook 06: the budget x leaf-evaluation slider of Dyna-MCTS =================
+# Appended section (issue 6).
+
+BUDGET_SLIDER = (1, 2, 5, 10, 20, 50, 100)  # model calls of planning per real step
+
+
+@lru_cache(maxsize=256)
+def dyna_mcts_mean_steps(planner: str, budget: int, rollout_depth: int, searches: int, runs: int,
+                         episodes: int, seed: int) -> np.ndarray:
+    """Mean steps per episode, (episodes,), of a Dyna agent on the Dyna Maze (cached; read-only)."""
+    from mbrl_helpers import dyna_mcts
+
+    mean = dyna_mcts.dyna_mcts_curves(planner, budget, rollout_depth, runs=runs, episodes=episodes,
+                                      seed=seed, searches=searches)
+    mean.flags.writeable = False
+    return mean
+
+
+def dyna_mcts_figure(budget: int = 5, rollout_depth: int = 0, *, runs: int = 10, episodes: int = 30,
+                     seed: int = 0) -> Figure:
+    """Slider callback of notebook 06: Dyna-Q vs Dyna-MCTS at the same model calls per real step.
+
+    budget >= 1: model calls of planning per real step (Dyna-Q's n, the search's budget).
+    rollout_depth >= 0: 0 values a new leaf by max_a Q; d > 0 by a random rollout of d steps.
+    Three curves: Dyna-Q, one search from the current state, and the budget split into one
+    search from the current state plus four from visited states (when budget >= 5).
+    """
+    check_int("budget", budget, low=1)
+    check_int("rollout_depth", rollout_depth, low=0)
+    leaf = "max_a Q at leaves" if rollout_depth == 0 else f"random rollouts of {rollout_depth} at leaves"
+    curves = {
+        f"Dyna-Q, n = {budget}": dyna_mcts_mean_steps("dyna-q", budget, 0, 1, runs, episodes, seed),
+        f"Dyna-MCTS from the current state ({leaf})":
+            dyna_mcts_mean_steps("mcts", budget, rollout_depth, 1, runs, episodes, seed),
+    }
+    if budget >= 5:
+        curves["Dyna-MCTS, 1 search from the current + 4 from visited states"] = \
+            dyna_mcts_mean_steps("mcts", budget, rollout_depth, 5, runs, episodes, seed)
+    return plots.plot_steps_per_episode(
+        curves, title=f"Dyna Maze: {budget} model calls of planning per real step ({runs} runs)")
