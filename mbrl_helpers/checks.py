@@ -669,3 +669,56 @@ def check_puct_score(student_fn: Callable) -> bool:
                     break
             return _report(False, name, f"{case}\n{hint}")
     return _report(True, name)
+
+
+def _search_targets_cases(seed: int = 8, n_cases: int = 30) -> list[tuple]:
+    from mbrl_helpers.dyna_mcts import SearchTargets
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n_cases):
+        q = np.round(rng.uniform(0, 1, size=(6, 4)), 3)
+        values = np.round(rng.uniform(0, 1, size=4), 3)
+        values[rng.random(4) < 0.25] = np.nan                  # not expanded by the search
+        tried = rng.random(4) < 0.7
+        targets = SearchTargets(values, rng.integers(0, 10, size=4), tried, 20, 21)
+        cases.append((q, int(rng.integers(6)), targets, float(rng.choice([0.1, 0.5, 1.0]))))
+    return cases
+
+
+def check_search_targets_update(student_fn: Callable) -> bool:
+    """Check fn(q, root, targets, alpha) -> None (updates q in place) against
+    dyna_mcts.apply_search_targets: move Q(root, a) towards the search value for tried,
+    expanded actions only."""
+    from mbrl_helpers import dyna_mcts
+
+    name = "search_targets_update"
+    for q, root, targets, alpha in _search_targets_cases():
+        expected = q.copy()
+        dyna_mcts.apply_search_targets(expected, root, targets, alpha)
+        got = q.copy()
+        _, error = _call(student_fn, got, root, targets, alpha)
+        case = (f"Input: root={root}, alpha={alpha}, Q[root]={q[root].tolist()}, search q_values="
+                f"{targets.q_values.tolist()}, tried={targets.tried.tolist()}.")
+        if error:
+            return _report(False, name, f"{case}\n{error}")
+        if np.isnan(got).any():
+            return _report(False, name, f"{case}\nQ now holds NaN: skip the actions the search did not "
+                           "expand (their search value is NaN).")
+        if not np.allclose(got, expected):
+            hint = (f"Expected Q[root] = {np.round(expected[root], 4).tolist()}, "
+                    f"got {np.round(got[root], 4).tolist()}.")
+            others = np.ones(len(q), dtype=bool)
+            others[root] = False
+            use = targets.tried & ~np.isnan(targets.q_values)
+            if not np.allclose(got[others], q[others]):
+                hint += " Only the root's row changes."
+            elif np.allclose(got[root], q[root]):
+                hint += " Q did not change: update q in place (q[root, a] += ...), do not return a copy."
+            elif not np.allclose(got[root, ~use & ~np.isnan(targets.q_values)],
+                                 q[root, ~use & ~np.isnan(targets.q_values)]):
+                hint += " An untried action was updated: its search value rests on the model's guess."
+            elif np.allclose(got[root, use], targets.q_values[use]):
+                hint += " Move Q towards the target by a step alpha, not all the way."
+            return _report(False, name, f"{case}\n{hint}")
+    return _report(True, name)

@@ -42,6 +42,7 @@ which average in the poor actions it tried.
 
     TabularModelStep     the tabular model behind the shared step-function interface
     search_q_targets     one compiled search from Python: the root's Q targets
+    apply_search_targets move Q(root, a) towards them (what the agent does after a search)
     run_dyna_mcts        Dyna-Q vs Dyna-MCTS on an episodic maze (steps per episode,
                          real steps until the greedy path is optimal)
     run_dyna_mcts_changing  the same agents in a changing maze (cumulative reward)
@@ -693,6 +694,18 @@ def search_q_targets(
     tried = model.next_state[root] >= 0
     n_nodes = int(np.count_nonzero(tree.visits[: budget + 1] > 0))
     return SearchTargets(values, visits.astype(np.int64), tried, int(calls), n_nodes)
+
+
+def apply_search_targets(q: np.ndarray, root: int, targets: SearchTargets, alpha: float) -> None:
+    """Search values as Q targets, in place: Q(root, a) += alpha (Q_search(root, a) - Q(root, a))
+    for every action a the agent has tried at root and the search expanded.
+
+    q: (n_states, 4). targets: from search_q_targets. Untried actions are never updated: their
+    search values rest on the model's guess (`unseen`), not on anything the agent saw.
+    The compiled agent does the same inside search_and_update (tests check they agree).
+    """
+    use = targets.tried & ~np.isnan(targets.q_values)
+    q[root, use] += alpha * (targets.q_values[use] - q[root, use])
 
 
 def dyna_mcts_curves(planner: str = "mcts", budget: int = 5, rollout_depth: int = 0,

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from mbrl_helpers import checks
 
 
@@ -33,3 +35,38 @@ def test_puct_check_names_the_mistake(capsys):
     assert "not their log" in capsys.readouterr().out
     assert not checks.check_puct_score(stub)
     assert "NotImplementedError" in capsys.readouterr().out
+
+
+def search_update(q, root, targets, alpha):
+    for a in range(4):
+        if targets.tried[a] and not np.isnan(targets.q_values[a]):
+            q[root, a] += alpha * (targets.q_values[a] - q[root, a])
+
+
+def search_update_untried_too(q, root, targets, alpha):
+    for a in range(4):
+        if not np.isnan(targets.q_values[a]):
+            q[root, a] += alpha * (targets.q_values[a] - q[root, a])
+
+
+def search_update_all_the_way(q, root, targets, alpha):
+    for a in range(4):
+        if targets.tried[a] and not np.isnan(targets.q_values[a]):
+            q[root, a] = targets.q_values[a]
+
+
+def search_update_returns_copy(q, root, targets, alpha):
+    q = q.copy()
+    search_update(q, root, targets, alpha)
+    return q
+
+
+def test_search_targets_check(capsys):
+    assert checks.check_search_targets_update(search_update)
+    assert "Correct" in capsys.readouterr().out
+    assert not checks.check_search_targets_update(search_update_untried_too)
+    assert "untried action" in capsys.readouterr().out
+    assert not checks.check_search_targets_update(search_update_all_the_way)
+    assert "step alpha" in capsys.readouterr().out
+    assert not checks.check_search_targets_update(search_update_returns_copy)
+    assert "in place" in capsys.readouterr().out

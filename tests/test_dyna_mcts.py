@@ -257,3 +257,28 @@ def test_bad_inputs_to_a_single_search_and_the_changing_maze_runner():
         dm.search_q_targets(np.zeros((4, 4)), corridor_model(), 0, budget=0)
     with pytest.raises(TypeError, match="ChangingMaze"):
         dm.run_dyna_mcts_changing(GridMaze(TINY), budget=5, steps=10, runs=1, seed=0)
+
+
+@pytest.mark.parametrize("unseen", ["stay", "terminal"])
+def test_applying_search_targets_is_what_the_agent_does_after_a_search(unseen):
+    """search_q_targets + apply_search_targets == the compiled search_and_update at the root."""
+    maze = GridMaze(DYNA_MAZE_LAYOUT)
+    result = dm.run_dyna_mcts(maze, budget=20, episodes=3, runs=1, seed=4)
+    model = tabular.new_tabular_model(maze.n_states)
+    rng = np.random.default_rng(0)
+    for _ in range(400):                       # a model from a random walk, holes included
+        s, a = int(rng.integers(maze.n_states)), int(rng.integers(4))
+        if not maze.walls.flat[s]:
+            t = maze.tables()
+            tabular.model_update(model, s, a, t.reward[s, a], t.next_state[s, a], t.terminated[s, a])
+    seen = model.seen_states[: model.n_seen[0]]
+    root = int(seen[np.argmax(result.q[0][seen].max(axis=1))])   # where Q already has value to move
+    compiled = result.q[0].copy()
+    tabular.seed_numba(3)
+    dm.search_and_update(compiled, model, dm.new_search_tree(20), root, 20, 1.0, 0.95, 0.3,
+                         dm.UNSEEN[unseen], 0, True, dm.BACKUP_MAX, False, np.zeros(4))
+    by_hand = result.q[0].copy()
+    targets = dm.search_q_targets(result.q[0], model, root, budget=20, unseen=unseen, seed=3)
+    dm.apply_search_targets(by_hand, root, targets, 0.3)
+    np.testing.assert_allclose(by_hand, compiled)
+    assert not np.array_equal(by_hand, result.q[0])   # the search did change something
