@@ -1,6 +1,6 @@
 """Regenerate every benchmark result of the course, one benchmark at a time, in lesson order.
 
-    python benchmarks/run_all.py            # every result in benchmarks/results/ (about an hour),
+    python benchmarks/run_all.py            # every result in benchmarks/results/ (a few hours),
                                             # then README's "Results at a glance" from them
     python benchmarks/run_all.py --quick    # checks every benchmark still runs; writes nothing
     python benchmarks/run_all.py --list     # prints the commands it would run
@@ -41,6 +41,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
                                     ("--part", "grid"), ("--report",)),
               "04: real steps to solve CartPole-v1, DQN vs learning from a model", 60),
     Benchmark("bench_mcts.py", ((),), "05: UCT simulations/s on CartPole vs a naive reference", 2),
+    Benchmark("bench_dyna_mcts.py", ((),), "06: Dyna-MCTS vs Dyna-Q at equal budgets of model calls", 2),
+    Benchmark("bench_learned_mcts.py", ((),), "06: tree search on a learned CartPole model vs the true one",
+              40),
+    # speed, then one agent run per seed (each written to its own file), then the merge
+    Benchmark("bench_alphazero.py", (("--part", "speed"), ("--part", "agent"), ("--report",)),
+              "06: batched PUCT speed; AlphaZero-style agent on a learned CartPole model", 60),
     Benchmark("bench_methods.py", ((),), "07: every method on common tasks (steps, model calls, CPU)", 1),
 )
 
@@ -62,7 +68,7 @@ def main(argv: list[str]) -> int:
         return 0
     total = sum(b.minutes for b in BENCHMARKS)
     print(f"{'Checking' if quick else 'Regenerating'} {len(BENCHMARKS)} benchmarks, one at a time"
-          + ("" if quick else f" (about {total:.0f} minutes from scratch on 2 cores; bench_imagined's "
+          + ("" if quick else f" (roughly {total / 60:.0f} hours from scratch on 2 cores; bench_imagined's "
                               "parts take about an hour unless their stored runs are already there)"))
     for bench in BENCHMARKS:
         print(f"  {bench.script}: {bench.about}")
