@@ -14,6 +14,11 @@ Modules, in the order data flows through them (lower layers never import higher)
     dqn          a compact DQN
     imagined     DQN on model-generated experience: simple MBRL and Dyna-style DQN
     mcts         Monte Carlo rollout planning and UCT
+    puct         PUCT search with priors and batched leaf evaluation (AlphaZero style)
+    dyna_mcts    MCTS as Dyna's planning component, on the agent's tabular model
+    learned_mcts tree search on a learned CartPole ensemble, with a disagreement guard
+    alphazero    an AlphaZero-style agent on CartPole with a learned model
+    summary      the course's measured comparison table, read from the benchmark results
     plots, tree_plot   figures
     widgets      the plain callbacks behind the notebooks' sliders
     checks       self-checks for the notebooks' exercises
