@@ -67,7 +67,7 @@ class Row:
     runs: int
     budget: int | None
     model_calls_per_real_step: float
-    ms_per_real_step: float
+    ms_per_real_step: float | None   # None: not measured
     outcome: str          # the final result, in words with its number
     when_model_wrong: str
     source: str           # the results file's name
@@ -229,6 +229,68 @@ def facts_methods(data: dict) -> dict[str, float]:
                 maze["MCTS (UCT), perfect simulator"]["episode_steps"]))}
 
 
+def _optimal_steps(stats: dict) -> float:
+    """dyna_mcts.json's steps_to_optimal -> median real steps (inf when the median run never got there)."""
+    return math.inf if stats["median"] is None else float(stats["median"])
+
+
+def rows_dyna_mcts(data: dict) -> list[Row]:
+    """06: Dyna-MCTS vs Dyna-Q at equal budgets B of model calls per real step (ablations left out).
+
+    Its "solved" is stricter than bench_methods': the greedy path is a 14-step (shortest) path,
+    so its Dyna Maze rows form a task of their own.
+    """
+    out = []
+    maze = data["dyna_maze"]
+    for budget, agents in sorted(maze.items(), key=lambda item: item[0] != "q-learning"):
+        if budget == "q-learning":
+            stats = agents["steps_to_optimal"]
+            out.append(Row(
+                task="Dyna Maze, 14-step path", method="Q-learning (Dyna-Q, n = 0)", model="none",
+                real_env="every transition trains Q", planning="none",
+                real_steps_to_solve=_optimal_steps(stats), solved=stats["found"], runs=stats["runs"],
+                budget=None, model_calls_per_real_step=0.0, ms_per_real_step=None,
+                outcome=f"reached the 14-step path in {stats['found']} of {stats['runs']}",
+                when_model_wrong="no model", source="dyna_mcts"))
+            continue
+        for label, r in agents.items():
+            if not label.startswith("Dyna-"):
+                continue                  # "... <variant>" rows are ablations of the row above them
+            stats = r["steps_to_optimal"]
+            dyna_q = label.startswith("Dyna-Q")
+            out.append(Row(
+                task="Dyna Maze, 14-step path",
+                method=f"Dyna-Q, n = {budget}" if dyna_q else f"{label}, B = {budget}",
+                model="tabular, learned", real_env="every transition trains Q and the model",
+                planning="background (Dyna)" if dyna_q else "background search (Dyna-MCTS)",
+                real_steps_to_solve=_optimal_steps(stats), solved=stats["found"], runs=stats["runs"],
+                budget=None, model_calls_per_real_step=r["model_calls_per_real_step"],
+                ms_per_real_step=1000 * r["seconds_per_real_step"],
+                outcome=f"reached the 14-step path in {stats['found']} of {stats['runs']}",
+                when_model_wrong="see Shortcut Maze", source="dyna_mcts"))
+    cut = data["shortcut_maze"]
+    for budget, agents in cut["budgets"].items():
+        for label, r in agents.items():
+            if not label.startswith("Dyna-"):
+                continue
+            dyna_q = label.startswith("Dyna-Q")
+            found, runs = r["shortcut_found_runs"], cut["runs"]
+            wrong = f"shortcut found in {found} of {runs} runs"
+            if found and r["goals_before_switch_if_not"] is not None:
+                wrong += (f" (those reached the goal {r['goals_before_switch_if_found']:.0f} times "
+                          f"before the change, the others {r['goals_before_switch_if_not']:.0f})")
+            out.append(Row(
+                task="Shortcut Maze", method=f"Dyna-Q, n = {budget}" if dyna_q else f"{label}, B = {budget}",
+                model="tabular, learned", real_env="every transition trains Q and the model",
+                planning="background (Dyna)" if dyna_q else "background search (Dyna-MCTS)",
+                real_steps_to_solve=None, solved=0, runs=runs, budget=None,
+                model_calls_per_real_step=float(budget), ms_per_real_step=None,
+                outcome=(f"reward {r['goals_before_switch']:.0f} before, {r['goals_after_switch']:.0f} after "
+                         "the shortcut opens"),
+                when_model_wrong=wrong, source="dyna_mcts"))
+    return out
+
+
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("dyna_q", 1, ("machine", "speedup_vs_plain_python", "figure_8_2_seconds"),
                 "python benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
@@ -242,13 +304,20 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("methods", 1, ("machine", "dyna_maze", "cartpole", "shortcut_maze",
                                "load_average_1min_after"),
                 "python benchmarks/bench_methods.py", rows=rows_methods, facts=facts_methods),
+    ResultsFile("dyna_mcts", 1, ("machine", "dyna_maze", "shortcut_maze"),
+                "python benchmarks/bench_dyna_mcts.py", rows=rows_dyna_mcts),
 )
-TASK_ORDER = ("Dyna Maze", "Shortcut Maze", "CartPole-v1")
+TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1")
 
 
 def build_table(folder: Path | str | None = None) -> list[Row]:
     """Every row of every results file, grouped by task (Dyna Maze, Shortcut Maze, CartPole-v1)."""
-    rows = [row for spec in RESULTS_FILES for row in spec.rows(load_results(spec, folder))]
+    rows, seen = [], set()
+    for spec in RESULTS_FILES:
+        for row in spec.rows(load_results(spec, folder)):
+            if (row.task, row.method) not in seen:     # one row per method and task: the first file wins
+                seen.add((row.task, row.method))
+                rows.append(row)
     return sorted(rows, key=lambda r: TASK_ORDER.index(r.task) if r.task in TASK_ORDER else len(TASK_ORDER))
 
 
@@ -283,8 +352,10 @@ def format_steps(row: Row) -> str:
     return f"{row.real_steps_to_solve:,.0f}"
 
 
-def format_number(value: float) -> str:
-    """Three significant figures, thousands separated: 0.00123, 1.5, 1,530."""
+def format_number(value: float | None) -> str:
+    """Three significant figures, thousands separated: 0.00123, 1.5, 1,530; 'n/a' for None."""
+    if value is None:
+        return "n/a"
     if value == 0:
         return "0"
     if abs(value) >= 100:
@@ -315,24 +386,27 @@ def efficiency_figure(rows: list[Row]) -> Figure:
     """Real steps to solve (y) against ms of compute per real step (x), log scales, one point per row.
 
     Points are numbered; the legend beside the axes names each. Rows without a "solved"
-    definition (Shortcut Maze) are left out; a row whose median run did not solve within its
-    budget is drawn at the budget as an open triangle pointing up (a lower bound).
+    definition (Shortcut Maze) or without a time are left out; a row whose median run did not solve within its
+    budget is drawn at the budget as an open marker (a lower bound).
     """
-    fig, ax = plt.subplots(figsize=(11, 5.4))
-    tasks = [t for t in TASK_ORDER if any(r.task == t and r.real_steps_to_solve is not None for r in rows)]
+    fig, ax = plt.subplots(figsize=(10, 8.5))
+    drawn = [r for r in rows if r.real_steps_to_solve is not None and r.ms_per_real_step is not None]
+    tasks = [t for t in TASK_ORDER if any(r.task == t for r in drawn)]
     clusters: list[tuple[float, float, list[str]]] = []     # label anchors: close points share one
     number = 0
     for i, task in enumerate(tasks):
-        for r in (r for r in rows if r.task == task and r.real_steps_to_solve is not None):
+        ax.plot([], [], " ", label=f"{task}:")        # a heading in the legend
+        for r in (r for r in rows if r.task == task and r.real_steps_to_solve is not None
+                  and r.ms_per_real_step is not None):
             unsolved = math.isinf(r.real_steps_to_solve)
             y = r.budget if unsolved else r.real_steps_to_solve
             if y is None:
                 continue
             number += 1
-            ax.scatter(r.ms_per_real_step, y, s=60, marker="^" if unsolved else MARKERS[i],
+            ax.scatter(r.ms_per_real_step, y, s=60, marker=MARKERS[i],
                        facecolors="none" if unsolved else COLOURS[i + 1], edgecolors=COLOURS[i + 1],
                        linewidths=1.5, zorder=3,
-                       label=f"{number}  {task}: {r.method}" + (" (unsolved)" if unsolved else ""))
+                       label=f"{number}  {r.method}" + (" (unsolved)" if unsolved else ""))
             lx, ly = math.log10(r.ms_per_real_step), math.log10(y)
             for cx, cy, names in clusters:
                 if abs(lx - cx) < 0.6 and abs(ly - cy) < 0.12:
@@ -349,8 +423,9 @@ def efficiency_figure(rows: list[Row]) -> Figure:
     ax.set_ylabel("real environment steps to solve (median, log scale)")
     ax.set_title("Sample efficiency vs compute: lower is fewer real steps, left is cheaper")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False,
-              title="open triangle: median run unsolved,\ndrawn at its budget", title_fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=7.5, frameon=False,
+              title="open marker: the median run did not solve the task; drawn at its budget",
+              title_fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -35,7 +35,9 @@ def edit(folder: Path, name: str, change) -> None:
 def test_committed_results_build_a_row_for_every_task():
     rows = summary.build_table()
     assert {r.task for r in rows} == set(summary.TASK_ORDER)
-    assert all(r.ms_per_real_step > 0 and r.model_calls_per_real_step >= 0 for r in rows)
+    assert all(r.ms_per_real_step is None or r.ms_per_real_step > 0 for r in rows)
+    assert all(r.model_calls_per_real_step >= 0 for r in rows)
+    assert {r.source for r in rows} <= {spec.name for spec in summary.RESULTS_FILES}
     assert len(summary.build_facts()) >= len(summary.RESULTS_FILES)
 
 
@@ -117,9 +119,20 @@ def test_figure_has_one_point_per_row_with_steps():
     rows = summary.build_table()
     fig = summary.efficiency_figure(rows)
     ax = fig.axes[0]
-    assert len(ax.collections) == sum(r.real_steps_to_solve is not None for r in rows)
+    assert len(ax.collections) == sum(r.real_steps_to_solve is not None and r.ms_per_real_step is not None
+                                      for r in rows)
     assert ax.get_xscale() == ax.get_yscale() == "log"
     plt.close(fig)
+
+
+def test_one_row_per_method_and_task_the_first_file_wins(results: Path):
+    """dyna_mcts.json repeats methods.json's Dyna-Q on the Shortcut Maze: the table keeps one."""
+    rows = summary.build_table(results)
+    assert len({(r.task, r.method) for r in rows}) == len(rows)
+    assert summary.find(rows, "Shortcut Maze", "Dyna-Q, n = 10").source == "methods"
+    edit(results, "dyna_mcts", lambda d: d["shortcut_maze"]["budgets"].update(
+        {"7": d["shortcut_maze"]["budgets"]["10"]}))
+    assert summary.find(summary.build_table(results), "Shortcut Maze", "Dyna-Q, n = 7").source == "dyna_mcts"
 
 
 def test_find_names_what_is_missing():
