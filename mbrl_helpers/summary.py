@@ -437,7 +437,8 @@ def readme_section(folder: Path | str | None = None) -> str:
     text = ("Every method of the course on common tasks, read from `benchmarks/results/*.json` by "
             "`mbrl_helpers.summary` (notebook 07 explains them; regenerate them with "
             "`python benchmarks/run_all.py`). Real steps to solve: Dyna Maze, greedy path within "
-            "1.2 x the shortest; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "
+            "1.2 x the shortest; Dyna Maze, 14-step path (notebook 06's benchmark): the greedy path is a "
+            "shortest one; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "
             "episodes). Milliseconds per real step: CPU time of the tabular and search rows, wall "
             "time of the one-thread torch runs of the CartPole learners, on the 2-core machine named "
             f"in each results file (measured {dates[0]} to {dates[-1]}).")
