@@ -44,7 +44,7 @@ def fit_cartpole_model(n_transitions: int = MAX_TRANSITIONS, *, seed: int = 0,
     """
     check_int("n_transitions", n_transitions, low=10)
     transitions = data.collect_transitions("CartPole-v1", n_transitions, seed=seed)
-    return models.train_ensemble(transitions, config, seed=seed)
+    return models.train_ensemble(transitions, config, seed=seed, progress=False)
 
 
 def guarded_step_fn(ensemble: models.Ensemble, threshold: float) -> StepFn:
