@@ -2,6 +2,7 @@
 
     python benchmarks/bench_alphazero.py --part speed            # simulations/s vs batch size
     python benchmarks/bench_alphazero.py --part agent --seeds 0,1 # agent runs (one file per seed)
+    python benchmarks/bench_alphazero.py --part agent --simulations 64   # the same with 64 simulations
     python benchmarks/bench_alphazero.py --report                 # merge into alphazero.md/.json
     python benchmarks/bench_alphazero.py --quick                  # checks the code runs (CI)
 
@@ -16,6 +17,7 @@ Also the share of the search's time spent outside the model and network calls
 agent: alphazero.train_alphazero with its default config, real steps to 475 (notebook 04's
 protocol) per seed, against the DQN numbers read from benchmarks/results/imagined.json
 (not re-run). Per-run curves and the value / prior log are stored for the notebook.
+Runs with another simulation budget (--simulations) form their own row.
 """
 
 from __future__ import annotations

@@ -14,10 +14,13 @@ and the leaves are judged by an *evaluator* instead of (or by) random rollouts:
 
 Q normalisation (as MuZero and mctx): every Q the search compares is min-max normalised
 to [0, 1] over the Q values of the nodes visited so far in this tree (0.5 while all are
-equal). An unvisited child's Q is its parent's current value estimate (mean return from
-the parent), normalised the same way ("first-play urgency = parent value"). A pending
-(virtual) visit counts as a visit of normalised value 0, the worst seen, so the leaves of
-one round spread out instead of all following the same path (virtual loss).
+equal); normalise="siblings" takes the min and max over the node's own value and its
+visited children's Q instead (mctx's qtransform_by_parent_and_siblings). An unvisited
+child's Q is its parent's current value estimate (mean return from the parent),
+normalised the same way ("first-play urgency = parent value"). A pending (virtual) visit
+counts as a visit of normalised value 0, the worst seen, and an untried action another
+leaf of the round already claimed is not selected again, so the leaves of one round
+spread out instead of all following the same path (virtual loss).
 
 batch_size=1 is the classic one-leaf-at-a-time search, the baseline for the batched one.
 The tree bookkeeping (selection, backup) is numba-compiled over flat arrays; Python only
