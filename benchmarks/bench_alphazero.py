@@ -274,7 +274,8 @@ def report() -> dict:
                   "most visits). DQN rows are read from `benchmarks/results/imagined.json` (not re-run).", ""]
         agent, rows = agent_lines(groups, config["max_steps"])
         lines += agent
-        lines += ["", "Agent config: " + ", ".join(f"{k}={v}" for k, v in config.items() if k != "model")]
+        lines += ["", "Agent config (rows with another simulation budget differ in n_simulations only): "
+                  + ", ".join(f"{k}={v}" for k, v in config.items() if k != "model")]
     machine = (speed or {}).get("machine") or machine_info(("numpy", "numba", "torch"))
     lines += ["", "Machine:", "", markdown_header(machine)]
     text = "\n".join(lines)
