@@ -17,7 +17,8 @@ Also the share of the search's time spent outside the model and network calls
 agent: alphazero.train_alphazero with its default config, real steps to 475 (notebook 04's
 protocol) per seed, against the DQN numbers read from benchmarks/results/imagined.json
 (not re-run). Per-run curves and the value / prior log are stored for the notebook.
-Runs with another simulation budget (--simulations) form their own row.
+Runs with another simulation budget (--simulations) or sampled training actions
+(--sample-actions) form their own row.
 """
 
 from __future__ import annotations
@@ -240,13 +241,15 @@ def learning_summary(log: dict) -> str:
 
 
 def agent_groups() -> dict[str, list[dict]]:
-    """Stored agent runs: the default config, and any run with another simulation budget."""
+    """Stored agent runs: the default config, and any run with another simulation budget or sampling."""
     groups: dict[str, list[dict]] = {}
     default = az.AlphaZeroConfig().n_simulations
     for path in sorted(RESULTS.glob("alphazero.agent.*seed*.json")):
         run = json.loads(path.read_text())
-        sims = run["config"]["n_simulations"]
-        label = f"AlphaZero-style, {sims} simulations" + (" (default)" if sims == default else "")
+        sims, sampled = run["config"]["n_simulations"], run["config"].get("sample_actions", False)
+        label = f"AlphaZero-style, {sims} simulations"
+        label += ", training actions sampled from the visit counts" if sampled else ""
+        label += " (default)" if sims == default and not sampled else ""
         groups.setdefault(label, []).append(run)
     return dict(sorted(groups.items(), key=lambda kv: "(default)" not in kv[0]))
 
@@ -274,7 +277,7 @@ def report() -> dict:
                   "most visits). DQN rows are read from `benchmarks/results/imagined.json` (not re-run).", ""]
         agent, rows = agent_lines(groups, config["max_steps"])
         lines += agent
-        lines += ["", "Agent config (rows with another simulation budget differ in n_simulations only): "
+        lines += ["", "Agent config (other rows differ only as their names say): "
                   + ", ".join(f"{k}={v}" for k, v in config.items() if k != "model")]
     machine = (speed or {}).get("machine") or machine_info(("numpy", "numba", "torch"))
     lines += ["", "Machine:", "", markdown_header(machine)]
@@ -293,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     parser.add_argument("--simulations", type=int, default=az.AlphaZeroConfig().n_simulations,
                         help="the agent's simulations per real step (default: the config's)")
+    parser.add_argument("--sample-actions", action="store_true",
+                        help="while training, act by sampling the visit counts")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -308,9 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(speed_lines(speed)))
     elif args.part == "agent":
         for seed in (int(s) for s in args.seeds.split(",")):
-            config = replace(az.AlphaZeroConfig(), n_simulations=args.simulations)
+            config = replace(az.AlphaZeroConfig(), n_simulations=args.simulations,
+                             sample_actions=args.sample_actions or az.AlphaZeroConfig().sample_actions)
             run = run_agent(seed, config) | {"config": config_dict(config)}
             tag = "" if config == az.AlphaZeroConfig() else f"sims{args.simulations}."
+            tag += "sampled." if config.sample_actions else ""
             path = RESULTS / f"alphazero.agent.{tag}seed{seed}.json"
             path.write_text(json.dumps(run, default=str) + "\n")
     if args.report:

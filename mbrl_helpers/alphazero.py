@@ -64,6 +64,7 @@ class AlphaZeroConfig:
     gamma: float = 0.99                 # discount of search and value targets
     dirichlet_alpha: float = 0.3        # root noise while training (0: none); never when evaluating
     noise_fraction: float = 0.25        # weight of the noise in the root prior
+    sample_actions: bool = False        # while training, act by sampling the visit counts (temperature 1)
     # network
     hidden: int = 64                    # units in each of the two hidden layers
     lr: float = 1e-3                    # Adam step size
@@ -368,6 +369,8 @@ def train_alphazero(config: AlphaZeroConfig = AlphaZeroConfig(), seed: int = 0, 
             result = search_action(step_fn, evaluator, state, config, n_actions, explore=True,
                                    seed=int(rng.integers(2**31)))
             action, policy, searched = result.action, result.policy(), True
+            if config.sample_actions:
+                action = int(rng.choice(n_actions, p=policy))
             net_calls_search += evaluator.calls - before
             sims += result.simulations
             model_calls += result.model_calls
