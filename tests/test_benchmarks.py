@@ -82,3 +82,11 @@ def test_alphazero_benchmark_runs_in_quick_mode(capsys):
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "simulations/s" in out and "AlphaZero-style" in out
+
+
+def test_learned_mcts_benchmark_runs_in_quick_mode():
+    bench = load("bench_learned_mcts")
+    row = bench.main(quick=True)
+    assert set(row["returns"]) >= {"true simulator"} and len(row["returns"]) == 4
+    assert all(len(by_depth) == len(row["settings"]["depths"]) for by_depth in row["returns"].values())
+    assert "| true simulator |" in bench.report(row)
