@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ class Row:
     solved: int
     runs: int
     budget: int | None
-    model_calls_per_real_step: float
+    model_calls_per_real_step: float | None   # None: not measured
     ms_per_real_step: float | None   # None: not measured
     outcome: str          # the final result, in words with its number
     when_model_wrong: str
@@ -291,6 +292,58 @@ def rows_dyna_mcts(data: dict) -> list[Row]:
     return out
 
 
+def _transitions(model: str) -> int:
+    """Real transitions a learned model was fitted on, from its name ("learned, 2,000 ..."); 0 if none."""
+    found = re.search(r"(\d[\d,]*)", model)
+    return int(found.group(1).replace(",", "")) if found else 0
+
+
+def rows_learned_mcts(data: dict) -> list[Row]:
+    """06: batched PUCT on CartPole-v1 with the true model or a learned ensemble, one row per model at
+    its best rollout depth (by mean return). Real steps to solve = the model's data + the first episode."""
+    settings, solved_at = data["settings"], data["solved"]
+    out = []
+    for model, by_depth in data["returns"].items():
+        best = int(np.argmax([np.mean(r) for r in by_depth]))
+        returns = by_depth[best]
+        data_steps = _transitions(model)
+        steps = [data_steps + int(r) if r >= solved_at else None for r in returns]
+        real_steps = sum(sum(r) for r in by_depth)          # one real step per unit of return
+        learned = model != "true simulator"
+        out.append(Row(
+            task="CartPole-v1",
+            method=f"PUCT ({settings['n_simulations']} sims), {model}, depth {settings['depths'][best]}",
+            model="neural ensemble, learned" if learned else "perfect simulator",
+            real_env="transitions train the model; then acting only" if learned else "acting only",
+            planning="decision-time search", real_steps_to_solve=median_steps(steps),
+            solved=sum(s is not None for s in steps), runs=len(returns),
+            budget=data_steps + settings["max_steps"],            # the model's data + one episode
+            model_calls_per_real_step=None, ms_per_real_step=1000 * data["seconds"][model] / real_steps,
+            outcome=f"solved {sum(s is not None for s in steps)} of {len(returns)}; mean return "
+                    f"{np.mean(returns):.0f}",
+            when_model_wrong=(f"mean return {np.mean(returns):.0f} against the true model's "
+                              f"{np.mean(data['returns']['true simulator'][best]):.0f} at the same depth")
+            if learned else "needs the true model", source="learned_mcts"))
+    return out
+
+
+def rows_alphazero(data: dict) -> list[Row]:
+    """06: the AlphaZero-style agent (PUCT on a learned model, value and prior nets) on CartPole-v1."""
+    out = []
+    for r in data["table"]:
+        if not r["method"].startswith("AlphaZero"):
+            continue                      # its DQN rows are copies of imagined.json's
+        out.append(Row(
+            task="CartPole-v1", method=r["method"], model="neural ensemble, learned",
+            real_env="transitions train the model and the nets", planning="decision-time search (PUCT)",
+            real_steps_to_solve=float(r["median"]), solved=r["solved"], runs=r["runs"], budget=r["budget"],
+            model_calls_per_real_step=r["model_calls_per_real_step"], ms_per_real_step=r["ms_per_real_step"],
+            outcome=f"solved {r['solved']} of {r['runs']}",
+            when_model_wrong=f"{r['solved']} of {r['runs']} runs solved within {r['budget']:,} real steps",
+            source="alphazero"))
+    return out
+
+
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("dyna_q", 1, ("machine", "speedup_vs_plain_python", "figure_8_2_seconds"),
                 "python benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
@@ -306,6 +359,10 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
                 "python benchmarks/bench_methods.py", rows=rows_methods, facts=facts_methods),
     ResultsFile("dyna_mcts", 1, ("machine", "dyna_maze", "shortcut_maze"),
                 "python benchmarks/bench_dyna_mcts.py", rows=rows_dyna_mcts),
+    ResultsFile("learned_mcts", 1, ("machine", "settings", "returns", "seconds", "solved"),
+                "python benchmarks/bench_learned_mcts.py", rows=rows_learned_mcts),
+    ResultsFile("alphazero", 1, ("machine", "table"), "python benchmarks/bench_alphazero.py --report",
+                rows=rows_alphazero),
 )
 TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1")
 
