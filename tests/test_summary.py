@@ -99,7 +99,9 @@ def test_a_missing_key_is_stale_and_a_newer_schema_is_refused(results: Path):
 
 def test_readme_results_at_a_glance_is_generated_from_the_files():
     """If this fails, run `python -m mbrl_helpers.summary --readme` (the results changed)."""
-    assert summary.readme_section() in README.read_text()
+    assert summary.readme_section() in README.read_text(), (
+        "README's 'Results at a glance' differs from the results files: run "
+        "`python -m mbrl_helpers.summary --readme` (and re-execute notebook 07)")
 
 
 def test_update_readme_rewrites_only_its_section(results: Path, tmp_path: Path):
