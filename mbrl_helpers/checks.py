@@ -8,6 +8,7 @@ It returns True or False and never raises because of a wrong answer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -31,6 +32,16 @@ def _call(fn: Callable, *args: object) -> tuple[object, str]:
         return None, "The function still raises NotImplementedError: replace the stub with your code."
     except Exception as error:  # noqa: BLE001 - any error is feedback for the student
         return None, f"Calling it raised {type(error).__name__}: {error}"
+
+
+def _number(value: object, error: str) -> tuple[float, str]:
+    """The student's return value as a float, or an error message saying what was wrong."""
+    if error:
+        return math.nan, error
+    try:
+        return float(value), ""
+    except (TypeError, ValueError):
+        return math.nan, f"Return a number; got {value!r}."
 
 
 # -- notebook 01: the Q-learning update ---------------------------------------
@@ -167,8 +178,6 @@ def _diagnose_planning(
 
 def _ucb1_wrong_versions(q: float, big_n: int, n: int, c: float) -> dict[str, float]:
     """Common mistakes, each named by the hint it earns."""
-    import math
-
     return {
         "The exploration bonus needs the square root: c * sqrt(ln N / n).":
             q + c * math.log(big_n) / n,
@@ -201,12 +210,9 @@ def check_ucb1_score(student_fn: Callable) -> bool:
         expected = mcts.ucb1_score(q, big_n, n, c)
         got, error = _call(student_fn, q, big_n, n, c)
         case = f"Input: q={q}, parent_visits N={big_n}, child_visits n={n}, c={c}."
+        got_value, error = _number(got, error)
         if error:
             return _report(False, name, f"{case}\n{error}")
-        try:
-            got_value = float(got)
-        except (TypeError, ValueError):
-            return _report(False, name, f"{case}\nReturn a number; got {got!r}.")
         if np.isinf(expected):
             if not (np.isinf(got_value) and got_value > 0):
                 return _report(False, name, f"{case}\nExpected +inf (an unvisited child is "
@@ -439,12 +445,9 @@ def check_planned_reward(student_fn: Callable) -> bool:
         tau = now - int(last_tried[s, a])
         case = (f"Input: s={s}, a={a}, model_reward[s, a]={model_reward[s, a]}, last_tried[s, a]="
                 f"{int(last_tried[s, a])}, now={now}, kappa={kappa}.")
+        got_value, error = _number(got, error)
         if error:
             return _report(False, name, f"{case}\n{error}")
-        try:
-            got_value = float(got)
-        except (TypeError, ValueError):
-            return _report(False, name, f"{case}\nReturn a number; got {got!r}.")
         if np.isclose(got_value, expected):
             continue
         r = model_reward[s, a]
@@ -624,8 +627,6 @@ def check_open_loop_rollout(student_fn: Callable) -> bool:
 
 def _puct_wrong_versions(q: float, prior: float, big_n: int, n: int, c: float) -> dict[str, float]:
     """Common mistakes, each named by the hint it earns."""
-    import math
-
     return {
         "The prior multiplies the exploration bonus: c * P * sqrt(N) / (1 + n).":
             q + c * math.sqrt(big_n) / (1 + n),
@@ -655,12 +656,9 @@ def check_puct_score(student_fn: Callable) -> bool:
         expected = puct.puct_score(q, prior, big_n, n, c)
         got, error = _call(student_fn, q, prior, big_n, n, c)
         case = f"Input: q={q}, prior P={prior}, parent_visits N={big_n}, child_visits n={n}, c={c}."
+        got_value, error = _number(got, error)
         if error:
             return _report(False, name, f"{case}\n{error}")
-        try:
-            got_value = float(got)
-        except (TypeError, ValueError):
-            return _report(False, name, f"{case}\nReturn a number; got {got!r}.")
         if not np.isclose(got_value, expected, rtol=1e-9, atol=1e-12):
             hint = f"Expected {expected:.6f}, got {got_value:.6f}."
             for why, wrong in _puct_wrong_versions(q, prior, big_n, n, c).items():

@@ -35,6 +35,8 @@ def test_puct_check_names_the_mistake(capsys):
     assert "not their log" in capsys.readouterr().out
     assert not checks.check_puct_score(stub)
     assert "NotImplementedError" in capsys.readouterr().out
+    assert not checks.check_puct_score(lambda *args: "a score")
+    assert "Return a number; got 'a score'" in capsys.readouterr().out
 
 
 def search_update(q, root, targets, alpha):
