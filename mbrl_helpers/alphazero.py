@@ -268,15 +268,11 @@ def evaluate_agent(step_fn: StepFn, evaluator: puct.Evaluator, config: AlphaZero
     returns = []
     for i in range(config.eval_episodes):
         env = gym.make(env_id)
-        state, _ = env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            result = search_action(step_fn, evaluator, state, config, int(env.action_space.n), explore=False)
-            state, reward, terminated, truncated, _ = env.step(result.action)
-            total += float(reward)
-            done = terminated or truncated
+        returns.append(puct.run_episode(
+            env, step_fn, evaluator, seed=seed + i, n_simulations=config.n_simulations,
+            batch_size=config.batch_size, c=config.c, gamma=config.gamma, normalise=config.normalise,
+        ).total_reward)
         env.close()
-        returns.append(total)
     return float(np.mean(returns))
 
 

@@ -16,9 +16,7 @@ selection plus random rollouts of `depth` steps from each new leaf, B leaves at 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -72,51 +70,21 @@ def guarded_step_fn(ensemble: models.Ensemble, threshold: float) -> StepFn:
     return step
 
 
-class SearchEpisode(NamedTuple):
-    """One real episode acted by search.
-
-    total_reward: undiscounted return (CartPole-v1: steps balanced, at most 500).
-    steps: real steps. model_calls: batched step_fn calls by search and rollouts together.
-    model_steps: transitions simulated (the compute, independent of batching).
-    seconds: wall time on this machine.
-    """
-
-    total_reward: float
-    steps: int
-    model_calls: int
-    model_steps: int
-    seconds: float
-
-
 def run_search_episode(step_fn: StepFn, *, depth: int, n_simulations: int = 32, batch_size: int = 8,
                        c: float = 1.25, gamma: float = 1.0, seed: int = 0, max_steps: int = 500,
-                       env_id: str = "CartPole-v1") -> SearchEpisode:
+                       env_id: str = "CartPole-v1") -> puct.SearchEpisode:
     """Reset env_id with seed, then pick every action by batched_search with rollout leaves.
 
     depth: random rollout steps from each new leaf (the search's horizon beyond the tree).
     The rollouts' random numbers come from a Generator seeded by `seed`: same seed, same episode.
     """
     check_int("depth", depth, low=1)
-    check_int("max_steps", max_steps, low=1)
     env = gym.make(env_id)
-    n_actions = int(env.action_space.n)
-    evaluate = puct.rollout_evaluator(step_fn, n_actions, depth, gamma, seed=seed)
-    obs, _ = env.reset(seed=seed)
-    start = time.perf_counter()
-    total, steps, search_calls, model_steps = 0.0, 0, 0, 0
-    for steps in range(1, max_steps + 1):
-        result = puct.batched_search(step_fn, np.asarray(obs, dtype=np.float64), evaluate,
-                                     n_actions=n_actions, n_simulations=n_simulations,
-                                     batch_size=batch_size, c=c, gamma=gamma, check_model=steps == 1)
-        search_calls += result.model_calls
-        model_steps += result.simulated_steps          # expansions and rollout steps
-        obs, reward, terminated, truncated, _ = env.step(result.action)
-        total += float(reward)
-        if terminated or truncated:
-            break
+    evaluate = puct.rollout_evaluator(step_fn, int(env.action_space.n), depth, gamma, seed=seed)
+    episode = puct.run_episode(env, step_fn, evaluate, seed=seed, max_steps=max_steps,
+                               n_simulations=n_simulations, batch_size=batch_size, c=c, gamma=gamma)
     env.close()
-    return SearchEpisode(total, steps, search_calls + evaluate.model_calls, model_steps,
-                         time.perf_counter() - start)
+    return episode
 
 
 def depth_sweep(step_fns: dict[str, StepFn], depths: Sequence[int], seeds: Sequence[int],

@@ -11,6 +11,7 @@ and the leaves are judged by an *evaluator* instead of (or by) random rollouts:
     rollout_evaluator  uniform priors, value = return of a random rollout (all B states in lockstep)
     batched_search     PUCT with virtual loss: each round selects up to batch_size leaves,
                        expands them with ONE model call and evaluates them with ONE evaluator call
+    run_episode        act in a real gymnasium env by batched_search until the episode ends
 
 Q normalisation (as MuZero and mctx): every Q the search compares is min-max normalised
 to [0, 1] over the Q values of the nodes visited so far in this tree (0.5 while all are
@@ -30,9 +31,11 @@ runs around the batched model and evaluator calls.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+import gymnasium as gym
 import numpy as np
 from numba import njit
 
@@ -410,3 +413,51 @@ def batched_search(
     root_mean = tree.value_sum[0] / max(tree.visits[0], 1)
     return BatchedSearchResult(int(order[0]), visits, q, float(root_mean), tree, int(steps),
                                root_prior, int(done), model_calls, evaluator_calls, rounds)
+
+
+# -- acting in a real environment ------------------------------------------------------------
+class SearchEpisode(NamedTuple):
+    """One real episode acted by batched_search.
+
+    total_reward: undiscounted return. steps: real steps taken.
+    model_calls: batched step_fn calls, the search's and the evaluator's (its `model_calls`
+        counter, e.g. rollout_evaluator's; 0 for a network evaluator).
+    model_steps: transitions simulated (expansions and rollout steps: the compute, whatever
+        the batching). seconds: wall time on this machine.
+    """
+
+    total_reward: float
+    steps: int
+    model_calls: int
+    model_steps: int
+    seconds: float
+
+
+def run_episode(env: gym.Env, step_fn: StepFn, evaluate: Evaluator, *, seed: int,
+                max_steps: int | None = None, **search: object) -> SearchEpisode:
+    """Reset env with seed, then pick every action by batched_search(step_fn, obs, evaluate, **search)
+    until the episode ends (or after max_steps real steps; None: the env's own limit).
+
+    search: batched_search's keyword arguments (n_simulations, batch_size, c, gamma, ...);
+    n_actions comes from env. The model's interface is checked at the first decision only.
+    """
+    check_int("seed", seed, low=0)
+    if max_steps is not None:
+        check_int("max_steps", max_steps, low=1)
+    n_actions = int(env.action_space.n)
+    calls_before = getattr(evaluate, "model_calls", 0)
+    obs, _ = env.reset(seed=seed)
+    start = time.perf_counter()
+    total, steps, search_calls, model_steps, done = 0.0, 0, 0, 0, False
+    while not done and (max_steps is None or steps < max_steps):
+        steps += 1
+        result = batched_search(step_fn, np.asarray(obs, dtype=np.float64), evaluate, n_actions=n_actions,
+                                check_model=steps == 1, **search)
+        search_calls += result.model_calls
+        model_steps += result.simulated_steps
+        obs, reward, terminated, truncated, _ = env.step(result.action)
+        total += float(reward)
+        done = terminated or truncated
+    evaluator_calls = getattr(evaluate, "model_calls", 0) - calls_before
+    return SearchEpisode(total, steps, search_calls + evaluator_calls, model_steps,
+                         time.perf_counter() - start)

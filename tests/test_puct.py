@@ -201,3 +201,23 @@ def test_bad_evaluators_and_states_are_caught():
     with pytest.raises(ValueError, match="depth"):
         puct.rollout_evaluator(counter_step, 2, depth=0, gamma=0.9, seed=0)
     assert math.isfinite(puct.puct_score(0.0, 0.0, 0, 0, 0.0))
+
+
+def test_run_episode_acts_by_search_until_the_env_ends_and_counts_the_model():
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1")
+    episode = puct.run_episode(env, sim.cartpole_step, upright_evaluator, seed=0, max_steps=60,
+                               n_simulations=16, batch_size=4, gamma=0.99)
+    assert episode.total_reward == episode.steps == 60          # stopped by max_steps, pole up
+    assert episode.model_calls < episode.model_steps <= 16 * 60  # batched; no rollouts: expansions only
+    def five_steps() -> puct.SearchEpisode:
+        rollouts = puct.rollout_evaluator(sim.cartpole_step, 2, 5, 1.0, seed=1)
+        return puct.run_episode(env, sim.cartpole_step, rollouts, seed=3, max_steps=5, n_simulations=8,
+                                batch_size=4, gamma=1.0)
+
+    short, again = five_steps(), five_steps()
+    assert short[:4] == again[:4]                                 # same seeds, same episode
+    assert short.model_steps > 8 * short.steps                    # rollout steps are counted too
+    with pytest.raises(ValueError, match="max_steps"):
+        puct.run_episode(env, sim.cartpole_step, upright_evaluator, seed=0, max_steps=0)
