@@ -18,6 +18,7 @@ Modules, in the order data flows through them (lower layers never import higher)
     dyna_mcts    MCTS as Dyna's planning component, on the agent's tabular model
     learned_mcts tree search on a learned CartPole ensemble, with a disagreement guard
     alphazero    an AlphaZero-style agent on CartPole with a learned model
+    reproducibility  torch's CPU kernels fixed on import: the same numbers on every CPU
     summary      the course's measured comparison table, read from the benchmark results
     plots, tree_plot   figures
     widgets      the plain callbacks behind the notebooks' sliders
@@ -25,7 +26,12 @@ Modules, in the order data flows through them (lower layers never import higher)
     validation   argument checks with clear messages
 """
 
-from mbrl_helpers.envs import register_envs
+# First, before anything can import torch: fix its CPU kernels (see reproducibility.py).
+from mbrl_helpers.reproducibility import pin_torch_kernels
+
+pin_torch_kernels()
+
+from mbrl_helpers.envs import register_envs  # noqa: E402
 
 register_envs()
 
