@@ -28,6 +28,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+
+# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.reproducibility)
+import mbrl_helpers  # noqa: E402, F401
+
+# isort: split
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -23,6 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.reproducibility)
+import mbrl_helpers  # noqa: F401
+
+# isort: split
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

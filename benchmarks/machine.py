@@ -32,7 +32,24 @@ def machine_info(packages: tuple[str, ...] = ("numpy", "numba")) -> dict:
             info[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             info[name] = "not installed"
+    info["kernels"] = kernel_info(torch_used="torch" in packages)
     return info
+
+
+def kernel_info(torch_used: bool) -> str:
+    """Which machine code ran: numba's target CPU and, for torch runs, ATen's and MKL's kernels.
+
+    Timings depend on it, and results of torch training would too without the course's pin
+    (mbrl_helpers.reproducibility), which is why it is recorded.
+    """
+    import numba
+
+    parts = [f"numba target {numba.config.CPU_NAME or 'host'}"]
+    if torch_used:
+        from mbrl_helpers.reproducibility import kernel_settings
+
+        parts += [f"{key} {value}" for key, value in kernel_settings().items()]
+    return ", ".join(parts)
 
 
 def markdown_header(info: dict) -> str:

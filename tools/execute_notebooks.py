@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +30,13 @@ def execute(path: Path) -> float:
     os.environ.update(TEST_ENV)
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
+    # Unix-socket transport: two kernels started at once cannot race for a TCP port (that race
+    # left the client waiting forever on a kernel that never answered).
+    # The socket path must be absolute: the kernel runs in the notebook's folder, the client here.
+    sockets = Path(tempfile.mkdtemp(prefix="mbrl-kernel-")) / "kernel-ipc"
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets))
     client = NotebookClient(
-        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, km=kernel, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
     elapsed = time.perf_counter() - start
