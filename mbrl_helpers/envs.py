@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
+from mbrl_helpers.validation import check_int
+
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
 ACTION_NAMES = ("up", "down", "left", "right")
 # (d_row, d_col) per action, in action order.
@@ -111,8 +113,8 @@ class GridMaze(gym.Env):
             raise ValueError(
                 f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}"
             )
-        if max_episode_steps is not None and max_episode_steps < 1:
-            raise ValueError(f"max_episode_steps must be None or >= 1, got {max_episode_steps}")
+        if max_episode_steps is not None:
+            check_int("max_episode_steps", max_episode_steps, low=1)
         self.render_mode = render_mode
         self.max_episode_steps = max_episode_steps
         self._set_layout(layout)
@@ -137,6 +139,12 @@ class GridMaze(gym.Env):
         self.n_states = self.n_rows * self.n_cols
         self._is_goal = np.zeros(self.n_states, dtype=bool)
         self._is_goal[goals] = True
+        if self.shortest_path_length() < 0:
+            # An agent could only wander until a step cap; refuse the layout instead.
+            raise ValueError(
+                "layout must let the agent reach a goal G from the start S; in "
+                f"{list(layout)} every G is walled off from S"
+            )
 
     def to_cell(self, state: int) -> tuple[int, int]:
         """(row, col) of a cell index."""
@@ -338,8 +346,8 @@ class ChangingMaze(GridMaze):
     ) -> None:
         if len(layouts) != 2:
             raise ValueError(f"layouts must hold two layouts (before, after), got {len(layouts)}")
-        if isinstance(switch_step, bool) or not isinstance(switch_step, int) or switch_step < 0:
-            raise ValueError(f"switch_step must be an integer >= 0, got {switch_step!r}")
+        check_int("switch_step", switch_step, low=0)
+        switch_step = int(switch_step)
         super().__init__(layouts[0], render_mode=render_mode, max_episode_steps=max_episode_steps)
         self.layouts = (tuple(layouts[0]), tuple(layouts[1]))
         self._set_layout(self.layouts[1])  # checks the second layout (same size, one S, a G)

@@ -3,12 +3,15 @@ the value given and what is allowed."""
 
 from __future__ import annotations
 
+import math
 import numbers
+
+import numpy as np
 
 
 def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None) -> None:
     """Raise TypeError unless value is an integer, ValueError unless low <= value <= high."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     if low is not None and value < low:
         allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
@@ -18,14 +21,38 @@ def check_int(name: str, value: object, *, low: int | None = None, high: int | N
         raise ValueError(f"{name} must be {allowed}, got {value}")
 
 
-def check_number(name: str, value: object, *, low: float | None = None) -> None:
-    """Raise TypeError unless value is a real number, ValueError unless value >= low."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def check_number(
+    name: str, value: object, *, low: float | None = None, high: float | None = None,
+    allow_inf: bool = False,
+) -> None:
+    """Raise TypeError unless value is a real number, ValueError unless low <= value <= high.
+
+    NaN is always refused; +-inf only where the parameter documents it (allow_inf).
+    numpy scalars (np.float32, np.int64, ...) are accepted like Python numbers.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
     if value != value:  # NaN
         raise ValueError(f"{name} must be a number, got NaN")
+    if not allow_inf and math.isinf(value):
+        allowed = "a finite number"
+        if low is not None and high is not None:
+            allowed += f" in [{low}, {high}]"
+        elif low is not None or high is not None:
+            allowed += f" >= {low}" if high is None else f" <= {high}"
+        raise ValueError(f"{name} must be {allowed}, got {value}")
     if low is not None and value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+
+
+SEED_MAX = 2**32 - 1  # numba's and numpy's legacy generators take an unsigned 32-bit seed
+
+
+def check_seed(name: str, value: object) -> None:
+    """Raise unless value is an integer seed in [0, 2**32 - 1]."""
+    check_int(name, value, low=0, high=SEED_MAX)
 
 
 def check_unit_interval(name: str, value: object, *, low_open: bool = False) -> None:

@@ -94,10 +94,14 @@ def test_reset_with_a_seed_restarts_the_world():
     assert maze.world_steps == 0
 
 
-@pytest.mark.parametrize("bad, message", [(-1, "switch_step"), (2.5, "switch_step"), (True, "switch_step")])
-def test_bad_switch_step(bad, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_bad_switch_step(bad, error):
+    with pytest.raises(error, match="switch_step"):
         make_blocking_maze(switch_step=bad)
+
+
+def test_numpy_integer_switch_step_is_accepted():
+    assert make_blocking_maze(switch_step=np.int64(500)).switch_step == 500
 
 
 def test_layouts_of_a_changing_maze_must_match_in_size():
