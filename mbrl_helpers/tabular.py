@@ -20,6 +20,7 @@ planning_steps = 0 is plain one-step tabular Q-learning.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -27,8 +28,9 @@ import gymnasium as gym
 import numpy as np
 from numba import njit, prange
 
-from mbrl_helpers.envs import GridMaze, as_maze
-from mbrl_helpers.validation import check_int, check_unit_interval
+from mbrl_helpers.compiled import RNG_STATE_BYTES, checked, restore_rng_state, save_rng_state
+from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
+from mbrl_helpers.validation import check_int, check_number, check_seed, check_unit_interval
 
 N_ACTIONS = 4
 
@@ -242,44 +244,96 @@ def dyna_q_episodes(
     return steps
 
 
-@njit(cache=True, parallel=True)
-def dyna_q_runs(
-    next_state: np.ndarray,
-    reward: np.ndarray,
-    terminated: np.ndarray,
-    start: int,
-    run_seeds: np.ndarray,
-    planning_steps: int,
-    episodes: int,
-    alpha: float,
-    epsilon: float,
-    gamma: float,
-    max_steps_per_episode: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Independent Dyna-Q agents, one per seed in run_seeds (runs,), on the cores available.
+# -- the experiment runner: many agents, cut into slices Ctrl-C can stop between ----------
+# A run's progress between slices: episode, state, steps in this episode, steps in all,
+# planning updates still owed by the last real step, that step's next state and its end.
+_EPISODE, _STATE, _T, _TOTAL, _OWED, _S_NEXT, _DONE, _STARTED = range(8)
 
-    Each run seeds its own thread's generator before it starts, so results do
-    not depend on how runs are spread over threads.
-    Returns steps (runs, episodes) int64 and q (runs, n_states, 4) float64.
+
+@njit(cache=True, parallel=True)
+def _dyna_q_slice(
+    next_state, reward, terminated, start, run_seeds, progress, rng_states, steps, q,
+    model_next, model_reward, model_terminated, model_seen, model_n_seen,
+    planning_steps, episodes, alpha, epsilon, gamma, max_steps_per_episode, stop_after_steps,
+    budget,
+):
+    """Advance every run of run_dyna_q by about `budget` updates (real or planned).
+
+    Exactly dyna_q_episodes, statement for statement and draw for draw, but able
+    to stop after any real step or any planning update and continue in the next
+    call: progress (runs, 8) int64 and each run's generator state (rng_states)
+    carry over. Returns the number of runs still going.
     """
-    runs = run_seeds.shape[0]
-    n_states = next_state.shape[0]
+    for run in prange(run_seeds.shape[0]):
+        p = progress[run]
+        if p[_EPISODE] >= episodes:
+            continue
+        if p[_STARTED] == 0:
+            np.random.seed(run_seeds[run])
+            p[_STATE], p[_STARTED] = start, 1
+        else:
+            restore_rng_state(rng_states[run])
+        model = TabularModel(model_next[run], model_reward[run], model_terminated[run],
+                             model_seen[run], model_n_seen[run])
+        q_run = q[run]
+        work = 0
+        while work < budget and p[_EPISODE] < episodes:
+            if p[_OWED] == 0:                                   # one real step, as (b)-(e)
+                s = p[_STATE]
+                a = epsilon_greedy(q_run[s], epsilon)
+                s_next = next_state[s, a]
+                r = reward[s, a]
+                done = terminated[s, a]
+                q_learning_update(q_run, s, a, r, s_next, done, alpha, gamma)
+                model_update(model, s, a, r, s_next, done)
+                p[_OWED], p[_S_NEXT], p[_DONE] = planning_steps, s_next, done
+                work += 1
+            if p[_OWED] > 0:                                     # (f), in pieces
+                n = min(p[_OWED], max(budget - work, 1))
+                planning(q_run, model, n, alpha, gamma)
+                p[_OWED] -= n
+                work += n
+                if p[_OWED] > 0:
+                    continue
+            p[_STATE] = p[_S_NEXT]
+            p[_T] += 1
+            p[_TOTAL] += 1
+            if p[_DONE] or p[_T] >= max_steps_per_episode or p[_TOTAL] == stop_after_steps:
+                steps[run, p[_EPISODE]] = p[_T]
+                p[_EPISODE] = episodes if p[_TOTAL] == stop_after_steps else p[_EPISODE] + 1
+                p[_STATE], p[_T] = start, 0
+        save_rng_state(rng_states[run])
+    n_going = 0
+    for run in range(run_seeds.shape[0]):
+        if progress[run, _EPISODE] < episodes:
+            n_going += 1
+    return n_going
+
+
+# Updates per run per slice: a slice of the book's Figure 8.2 set-up is well under 0.1 s.
+SLICE_UPDATES = 1 << 20
+
+
+def _run_sliced(tables, run_seeds, planning_steps, episodes, alpha, epsilon, gamma,
+                max_steps_per_episode, stop_after_steps=-1):
+    """steps (runs, episodes) and q (runs, n_states, 4), computed slice by slice."""
+    runs, n_states = run_seeds.shape[0], tables.next_state.shape[0]
     steps = np.zeros((runs, episodes), dtype=np.int64)
     q = np.zeros((runs, n_states, N_ACTIONS))
-    for run in prange(runs):
-        np.random.seed(run_seeds[run])
-        model = TabularModel(
-            np.full((n_states, N_ACTIONS), -1, dtype=np.int64),
-            np.zeros((n_states, N_ACTIONS)),
-            np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
-            np.zeros(n_states, dtype=np.int64),
-            np.zeros(1, dtype=np.int64),
-        )
-        steps[run] = dyna_q_episodes(
-            next_state, reward, terminated, start, q[run], model, planning_steps,
-            episodes, alpha, epsilon, gamma, max_steps_per_episode, -1,
-        )
-    return steps, q
+    model = (np.full((runs, n_states, N_ACTIONS), -1, dtype=np.int64),
+             np.zeros((runs, n_states, N_ACTIONS)),
+             np.zeros((runs, n_states, N_ACTIONS), dtype=np.bool_),
+             np.zeros((runs, n_states), dtype=np.int64), np.zeros((runs, 1), dtype=np.int64))
+    progress = np.zeros((runs, 8), dtype=np.int64)
+    rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
+    budget = max(1, SLICE_UPDATES // runs)
+    while _dyna_q_slice(tables.next_state, tables.reward, tables.terminated, tables.start,
+                        run_seeds, progress, rng_states, steps, q, *model, planning_steps,
+                        episodes, alpha, epsilon, gamma, max_steps_per_episode,
+                        stop_after_steps, budget):
+        pass  # back in Python between slices: KeyboardInterrupt lands here
+    capped = (steps >= max_steps_per_episode).sum()
+    return steps, q, int(capped)
 
 
 @dataclass
@@ -302,19 +356,46 @@ class DynaQResult:
         return self.steps.mean(axis=0)
 
 
+# Planning steps per real step above this would overflow numba's 64-bit counters.
+MAX_PLANNING_STEPS = 2**62
+
+
 def _check_agent_params(
     planning_steps: int, alpha: float, epsilon: float, gamma: float
 ) -> None:
-    check_int("planning_steps", planning_steps, low=0)
+    check_int("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
     check_unit_interval("alpha", alpha, low_open=True)
     check_unit_interval("epsilon", epsilon)
     check_unit_interval("gamma", gamma)
 
 
+def _fixed_maze(maze: GridMaze | str | gym.Env, function: str) -> GridMaze:
+    """The GridMaze behind maze, refusing one whose walls move (these runners never move them)."""
+    grid = as_maze(maze)
+    if isinstance(grid, ChangingMaze):
+        raise ValueError(
+            f"{function} runs on a maze whose walls stay put; "
+            f"{maze if isinstance(maze, str) else type(grid).__name__} changes its walls after "
+            "switch_step steps: run it with "
+            "dyna_q_plus.run_changing_maze (Dyna-Q and Dyna-Q+ on the blocking and shortcut mazes)"
+        )
+    return grid
+
+
+def _warn_capped(n_capped: int, cap: int) -> None:
+    if n_capped:
+        warnings.warn(
+            f"{n_capped} episode(s) stopped at max_steps_per_episode = {cap} before reaching "
+            "the goal; their step counts are that cap, not the steps to the goal",
+            RuntimeWarning, stacklevel=3,
+        )
+
+
 def run_seeds_from(seed: int, runs: int) -> np.ndarray:
     """Independent per-run seeds (runs,) int64 derived from one experiment seed."""
     check_int("seed", seed, low=0)
-    return np.random.SeedSequence(seed).generate_state(runs, dtype=np.uint32).astype(np.int64)
+    check_int("runs", runs, low=1)
+    return np.random.SeedSequence(int(seed)).generate_state(int(runs), dtype=np.uint32).astype(np.int64)
 
 
 def run_dyna_q(
@@ -331,22 +412,27 @@ def run_dyna_q(
 ) -> DynaQResult:
     """Run `runs` independent Dyna-Q agents on a maze for `episodes` episodes each.
 
-    maze: a GridMaze, or the id of a registered one such as "mbrl/DynaMaze-v0".
+    maze: a GridMaze, or the id of a registered one such as "mbrl/DynaMaze-v0"
+        (walls that stay put; for the blocking and shortcut mazes see dyna_q_plus).
     planning_steps: n, simulated updates per real step (0: plain Q-learning).
-    Q starts at 0; ties are broken at random. Same seed, same result.
+    max_steps_per_episode: an episode stops there even without reaching the
+        goal (a RuntimeWarning says so).
+    Q starts at 0; ties are broken at random. Same seed, same result. The runs
+    are computed in slices, so Ctrl-C ("Interrupt kernel") stops them within a second.
     """
-    grid = as_maze(maze)
+    grid = _fixed_maze(maze, "run_dyna_q")
     _check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)
     check_int("runs", runs, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     tables = grid.tables()
     run_seeds = run_seeds_from(seed, runs)
-    steps, q = dyna_q_runs(
-        tables.next_state, tables.reward, tables.terminated, tables.start, run_seeds,
-        planning_steps, episodes, alpha, epsilon, gamma, max_steps_per_episode,
+    steps, q, n_capped = _run_sliced(
+        tables, run_seeds, int(planning_steps), int(episodes), float(alpha), float(epsilon),
+        float(gamma), int(max_steps_per_episode),
     )
-    return DynaQResult(steps=steps, q=q, run_seeds=run_seeds, planning_steps=planning_steps)
+    _warn_capped(n_capped, max_steps_per_episode)
+    return DynaQResult(steps=steps, q=q, run_seeds=run_seeds, planning_steps=int(planning_steps))
 
 
 def q_snapshot(
@@ -359,6 +445,7 @@ def q_snapshot(
     alpha: float = 0.1,
     epsilon: float = 0.1,
     gamma: float = 0.95,
+    max_steps_per_episode: int = 1_000_000,
 ) -> np.ndarray:
     """One agent's Q, (n_states, 4), `fraction` of the way through episode `episode`.
 
@@ -366,26 +453,19 @@ def q_snapshot(
     learn how long that episode is, then rerun with the same seed and stopped
     halfway: the two runs are identical up to that point.
     """
-    grid = as_maze(maze)
+    grid = _fixed_maze(maze, "q_snapshot")
     _check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episode", episode, low=1)
     check_unit_interval("fraction", fraction)
+    check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     tables = grid.tables()
-    (run_seed,) = run_seeds_from(seed, 1)
-
-    def run(stop_after: int) -> tuple[np.ndarray, np.ndarray]:
-        seed_numba(run_seed)
-        q = np.zeros((grid.n_states, N_ACTIONS))
-        steps = dyna_q_episodes(
-            tables.next_state, tables.reward, tables.terminated, tables.start,
-            q, new_tabular_model(grid.n_states), planning_steps, episode,
-            alpha, epsilon, gamma, 1_000_000, stop_after,
-        )
-        return steps, q
-
-    steps, _ = run(-1)
-    stop = int(steps[: episode - 1].sum()) + max(1, round(fraction * steps[episode - 1]))
-    return run(stop)[1]
+    run_seeds = run_seeds_from(seed, 1)
+    args = (tables, run_seeds, int(planning_steps), int(episode), float(alpha),
+            float(epsilon), float(gamma), int(max_steps_per_episode))
+    steps, _, n_capped = _run_sliced(*args)
+    _warn_capped(n_capped, max_steps_per_episode)
+    stop = int(steps[0, : episode - 1].sum()) + max(1, round(fraction * steps[0, episode - 1]))
+    return _run_sliced(*args, stop_after_steps=stop)[1][0]
 
 
 def greedy_path(
@@ -416,3 +496,138 @@ def greedy_path(
 def reaches_goal(maze: GridMaze | str | gym.Env, path: list[int]) -> bool:
     """True if the path ends on a goal cell."""
     return as_maze(maze).is_goal(path[-1])
+
+
+# -- checks on calls from Python (compiled callers skip them) -----------------------------
+# Compiled code does not check indices: s = 5 on a 5-state table would write past the
+# array. Every compiled piece above checks its arguments when called from Python.
+def _check_array(name: str, value: object, ndim: int, kinds: str = "f") -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    if value.ndim != ndim or value.dtype.kind not in kinds or value.size == 0:
+        kind = {"f": "float", "i": "int", "b": "bool"}[kinds[0]]
+        raise ValueError(f"{name} must be a non-empty {ndim}-D {kind} array, got shape "
+                         f"{value.shape} dtype {value.dtype}")
+    return value
+
+
+def _check_index(name: str, value: object, size: int, what: str) -> None:
+    check_int(name, value)
+    if not 0 <= value < size:
+        raise ValueError(f"{name} must be a {what} index in [0, {size - 1}], got {value}")
+
+
+def _check_q_table(q: object) -> np.ndarray:
+    q = _check_array("q", q, 2)
+    if q.dtype != np.float64:
+        raise ValueError(f"q must be a float64 array (n_states, n_actions), got {q.dtype}")
+    return q
+
+
+def _check_transition(n_states, n_actions, s, a, r, s_next, terminated) -> None:
+    _check_index("s", s, n_states, "state")
+    _check_index("a", a, n_actions, "action")
+    check_number("r", r)
+    _check_index("s_next", s_next, n_states, "state")
+    if not isinstance(terminated, (bool, np.bool_)):
+        raise TypeError(f"terminated must be a bool, got {terminated!r}")
+
+
+def _check_model(model: object, q: np.ndarray | None = None) -> None:
+    if not isinstance(model, TabularModel):
+        raise TypeError(f"model must be a TabularModel (new_tabular_model), got "
+                        f"{type(model).__name__}")
+    shape = model.next_state.shape
+    if (len(shape) != 2 or shape[1] != N_ACTIONS or model.reward.shape != shape
+            or model.terminated.shape != shape or model.seen_states.shape != shape[:1]
+            or model.n_seen.shape != (1,)):
+        raise ValueError(f"model must hold (n_states, {N_ACTIONS}) tables as "
+                         f"new_tabular_model(n_states) makes them, got next_state {shape}")
+    if not 0 <= model.n_seen[0] <= shape[0]:
+        raise ValueError(f"model.n_seen must be in [0, {shape[0]}], got {model.n_seen[0]}")
+    if q is not None and q.shape != shape:
+        raise ValueError(f"q must have the model's shape {shape}, got {q.shape}")
+
+
+def _check_seed_numba(seed):
+    check_seed("seed", seed)
+
+
+def _check_random_index(n):
+    check_int("n", n, low=1)
+
+
+def _check_values(values):
+    values = _check_array("values", values, 1)
+    if not np.isfinite(values).all():
+        raise ValueError(f"values must be finite, got {values}")
+
+
+def _check_epsilon_greedy(q_row, epsilon):
+    q_row = _check_array("q_row", q_row, 1)
+    if not np.isfinite(q_row).all():
+        raise ValueError(f"q_row must hold finite action values, got {q_row}")
+    check_unit_interval("epsilon", epsilon)
+
+
+def _check_q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma):
+    q = _check_q_table(q)
+    _check_transition(q.shape[0], q.shape[1], s, a, r, s_next, terminated)
+    check_unit_interval("alpha", alpha)
+    check_unit_interval("gamma", gamma)
+
+
+def _check_model_update(model, s, a, r, s_next, terminated):
+    _check_model(model)
+    _check_transition(model.next_state.shape[0], N_ACTIONS, s, a, r, s_next, terminated)
+
+
+def _check_model_sample(model):
+    _check_model(model)
+    if model.n_seen[0] < 1:
+        raise ValueError("model has no transitions yet: call model_update before sampling")
+
+
+def _check_planning(q, model, n, alpha, gamma):
+    q = _check_q_table(q)
+    _check_model(model, q)
+    check_int("n", n, low=0, high=MAX_PLANNING_STEPS)
+    if n > 0 and model.n_seen[0] < 1:
+        raise ValueError("model has no transitions yet: call model_update before planning")
+    check_unit_interval("alpha", alpha)
+    check_unit_interval("gamma", gamma)
+
+
+def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, planning_steps,
+                           episodes, alpha, epsilon, gamma, max_steps_per_episode,
+                           stop_after_steps):
+    next_state = _check_array("next_state", next_state, 2, "i")
+    if next_state.shape[1] != N_ACTIONS or reward.shape != next_state.shape or \
+            terminated.shape != next_state.shape:
+        raise ValueError(f"next_state, reward and terminated must be (n_states, {N_ACTIONS}) "
+                         "tables as GridMaze.tables() makes them")
+    if next_state.min() < 0 or next_state.max() >= next_state.shape[0]:
+        raise ValueError(f"next_state must hold state indices in [0, {next_state.shape[0] - 1}]")
+    if not np.isfinite(reward).all():
+        raise ValueError("reward must be finite")
+    _check_index("start", start, next_state.shape[0], "state")
+    q = _check_q_table(q)
+    _check_model(model, q)
+    if q.shape != next_state.shape:
+        raise ValueError(f"q must have the tables' shape {next_state.shape}, got {q.shape}")
+    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_int("episodes", episodes, low=1)
+    check_int("max_steps_per_episode", max_steps_per_episode, low=1)
+    check_int("stop_after_steps", stop_after_steps, low=-1)
+
+
+checked(_check_seed_numba)(seed_numba)
+checked(_check_random_index)(random_index)
+checked(_check_values)(row_max)
+checked(_check_values)(argmax_random_tie)
+checked(_check_epsilon_greedy)(epsilon_greedy)
+checked(_check_q_learning_update)(q_learning_update)
+checked(_check_model_update)(model_update)
+checked(_check_model_sample)(model_sample)
+checked(_check_planning)(planning)
+checked(_check_dyna_q_episodes)(dyna_q_episodes)

@@ -168,7 +168,7 @@ def test_greedy_path_on_a_corridor():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"planning_steps": -1}, ValueError, "planning_steps must be >= 0, got -1"),
+        ({"planning_steps": -1}, ValueError, r"planning_steps must be in \[0, \d+\], got -1"),
         ({"planning_steps": 2.5}, TypeError, "planning_steps must be an integer"),
         ({"episodes": 0}, ValueError, "episodes must be >= 1, got 0"),
         ({"runs": 0}, ValueError, "runs must be >= 1, got 0"),
