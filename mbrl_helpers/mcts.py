@@ -27,9 +27,15 @@ import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from mbrl_helpers.simulators import StepFn, check_step_output, compiled_model, compiled_step
+from mbrl_helpers.simulators import (
+    StepFn,
+    check_step_output,
+    compiled_model,
+    compiled_step,
+    model_action_count,
+)
 from mbrl_helpers.tabular import random_index, seed_numba
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+from mbrl_helpers.validation import check_int, check_number, check_seed, check_unit_interval
 
 
 # -- the search tree -----------------------------------------------------------------------
@@ -285,7 +291,9 @@ def _search_compiled(kind, ns, rw, tm, states, parent, action, children, visits,
                      q_min, q_max):
     """n_simulations UCT simulations on a tree whose states are (N, D) float64.
 
-    Mirrors `simulate` statement for statement. Returns the model steps used.
+    Mirrors `simulate` statement for statement. Returns the model steps used and the
+    running Q bounds (q_min, q_max), to pass to the next call when a search is cut
+    into slices.
     """
     n_actions = children.shape[1]
     path = np.empty(states.shape[0], dtype=np.int64)
@@ -346,15 +354,15 @@ def _search_compiled(kind, ns, rw, tm, states, parent, action, children, visits,
             if normalise and i > 0:
                 q = reward[node] + gamma * value_sum[node] / visits[node]
                 q_min, q_max = min(q_min, q), max(q_max, q)
-    return total_steps
+    return total_steps, q_min, q_max
 
 
 @njit(cache=True)
-def _flat_compiled(kind, ns, rw, tm, root, n_actions, n_simulations, depth, gamma,
-                   counts, sums):
+def _flat_compiled(kind, ns, rw, tm, root, n_actions, first_simulation, n_simulations, depth,
+                   gamma, counts, sums):
     buf_a, buf_b, first = np.empty(root.shape[0]), np.empty(root.shape[0]), np.empty(root.shape[0])
     total_steps = 0
-    for i in range(n_simulations):
+    for i in range(first_simulation, first_simulation + n_simulations):
         a = i % n_actions
         r, done = compiled_step(kind, ns, rw, tm, root, a, first)
         total_steps += 1
@@ -389,6 +397,11 @@ class SearchResult(NamedTuple):
     simulated_steps: int
 
 
+# Simulations per compiled call: each call returns to Python, where Ctrl-C can stop a
+# search (well under a second per slice on a laptop CPU).
+SLICE_SIMULATIONS = 1 << 14
+
+
 def _check_search_args(n_actions: int, n_simulations: int, depth: int, gamma: float,
                        seed: int | None, c: float = 0.0) -> None:
     check_int("n_actions", n_actions, low=1)
@@ -397,7 +410,22 @@ def _check_search_args(n_actions: int, n_simulations: int, depth: int, gamma: fl
     check_number("c", c, low=0.0)
     check_unit_interval("gamma", gamma)
     if seed is not None:
-        check_int("seed", seed, low=0)
+        check_seed("seed", seed)
+
+
+def _check_model_actions(step_fn: StepFn, n_actions: int) -> None:
+    """Refuse an action count the model does not have (compiled search would read past its tables)."""
+    known = model_action_count(step_fn)
+    if known is not None and n_actions != known:
+        raise ValueError(f"n_actions must be {known} for this model ({type(step_fn).__name__} "
+                         f"takes actions 0..{known - 1}), got {n_actions}")
+
+
+def _check_finite_search(tree_rewards: np.ndarray, values: np.ndarray) -> None:
+    """A model step that returned NaN or inf would make every Q value NaN: say so."""
+    if not (np.isfinite(tree_rewards).all() and np.isfinite(values).all()):
+        raise ValueError("step_fn returned a non-finite reward (NaN or inf) during the search; "
+                         "rewards must be finite numbers")
 
 
 def _root_state(step_fn: StepFn, root_state: object) -> np.ndarray:
@@ -446,11 +474,18 @@ def mcts_search(
     Same seed, same result; the compiled and Python paths agree draw for draw.
     """
     _check_search_args(n_actions, n_simulations, depth, gamma, seed, c)
+    _check_model_actions(step_fn, n_actions)
     state = _root_state(step_fn, root_state)
     if tree is not None:
+        if not isinstance(tree, Tree):
+            raise TypeError(f"tree must be a Tree (from reuse_subtree) or None, got "
+                            f"{type(tree).__name__}")
         if tree.children.shape[1] != n_actions or tree.states.shape[1:] != state.shape:
             raise ValueError("tree was built for another model: its action count or state "
                              "shape differs from n_actions / root_state")
+        if not np.allclose(tree.states[0], state, rtol=0, atol=1e-6):
+            raise ValueError(f"tree must be rooted at root_state (within 1e-6): its root is "
+                             f"{tree.states[0].tolist()}, root_state is {state.tolist()}")
         tree = _grow(tree, tree.size + n_simulations)
     else:
         tree = new_tree(state, n_actions, n_simulations + 1)
@@ -461,15 +496,20 @@ def mcts_search(
     if fast is not None:
         flat_states = tree.states.reshape(tree.states.shape[0], -1).astype(np.float64)
         q_min, q_max = _tree_bounds(tree, gamma)
-        steps = _search_compiled(
-            fast.kind, fast.next_state, fast.reward, fast.terminated, flat_states,
-            tree.parent, tree.action, tree.children, tree.visits, tree.value_sum, tree.reward,
-            tree.terminal, tree.n_nodes, n_simulations, depth, float(c), float(gamma),
-            normalise, q_min, q_max)
+        steps, done = 0, 0
+        while done < n_simulations:  # in slices: Ctrl-C is raised between them
+            chunk = min(SLICE_SIMULATIONS, n_simulations - done)
+            used, q_min, q_max = _search_compiled(
+                fast.kind, fast.next_state, fast.reward, fast.terminated, flat_states,
+                tree.parent, tree.action, tree.children, tree.visits, tree.value_sum,
+                tree.reward, tree.terminal, tree.n_nodes, chunk, int(depth), float(c),
+                float(gamma), bool(normalise), q_min, q_max)
+            steps, done = steps + used, done + chunk
         tree.states[:] = flat_states.reshape(tree.states.shape).astype(tree.states.dtype)
     else:
         steps = sum(simulate(step_fn, tree, depth, c, gamma, bounds)
                     for _ in range(n_simulations))
+        _check_finite_search(tree.reward[: tree.size], tree.value_sum[: tree.size])
     return _mcts_result(tree, gamma, steps)
 
 
@@ -501,15 +541,20 @@ def rollout_planning(
     Q(root, a) is the mean of its sampled returns. Same budget meaning as mcts_search.
     """
     _check_search_args(n_actions, n_simulations, depth, gamma, seed)
+    _check_model_actions(step_fn, n_actions)
     state = _root_state(step_fn, root_state)
     if seed is not None:
         seed_numba(seed)
     counts, sums = np.zeros(n_actions, dtype=np.int64), np.zeros(n_actions)
     fast = compiled_model(step_fn) if compiled else None
     if fast is not None:
-        steps = _flat_compiled(fast.kind, fast.next_state, fast.reward, fast.terminated,
-                               state.reshape(-1).astype(np.float64), n_actions, n_simulations,
-                               depth, float(gamma), counts, sums)
+        steps, done = 0, 0
+        while done < n_simulations:  # in slices: Ctrl-C is raised between them
+            chunk = min(SLICE_SIMULATIONS, n_simulations - done)
+            steps += _flat_compiled(fast.kind, fast.next_state, fast.reward, fast.terminated,
+                                    state.reshape(-1).astype(np.float64), int(n_actions), done,
+                                    chunk, int(depth), float(gamma), counts, sums)
+            done += chunk
     else:
         steps = 0
         for i in range(n_simulations):
@@ -521,6 +566,7 @@ def rollout_planning(
                 g, steps = g + gamma * value, steps + used
             counts[a] += 1
             sums[a] += g
+        _check_finite_search(sums, sums)
     q = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     action = int(np.argmax(np.nan_to_num(q, nan=-np.inf)))
     return SearchResult(action, counts, q, float(sums.sum() / counts.sum()), None, int(steps))
@@ -570,7 +616,11 @@ def run_episode(
     if planner not in ("mcts", "rollout"):
         raise ValueError(f"planner must be 'mcts' or 'rollout', got {planner!r}")
     check_int("max_steps", max_steps, low=1)
-    check_int("seed", seed, low=0)
+    check_seed("seed", seed)
+    if not isinstance(env, gym.Env) or not isinstance(env.action_space, gym.spaces.Discrete):
+        space = type(getattr(env, "action_space", None)).__name__
+        raise TypeError(f"env must be a gymnasium environment with a Discrete action space "
+                        f"(actions 0..n-1), got {type(env).__name__} with {space} actions")
     n_actions = int(env.action_space.n)
     obs, _ = env.reset(seed=seed)
     seed_numba(seed)

@@ -193,6 +193,14 @@ class CompiledModel(NamedTuple):
 _NO_TABLES = (np.zeros((1, 1), np.int64), np.zeros((1, 1)), np.zeros((1, 1), np.bool_))
 
 
+def model_action_count(step_fn: StepFn) -> int | None:
+    """How many actions step_fn takes, when it says (n_actions attribute, CartPole: 2); else None."""
+    if step_fn is cartpole_step:
+        return CARTPOLE_N_ACTIONS
+    count = getattr(step_fn, "n_actions", None)
+    return int(count) if isinstance(count, (int, np.integer)) and not isinstance(count, bool) else None
+
+
 def compiled_model(step_fn: StepFn) -> CompiledModel | None:
     """The compiled twin of a perfect simulator, or None for any other step function."""
     if isinstance(step_fn, MazeModel):

@@ -164,7 +164,7 @@ def test_mcts_balances_cartpole_briefly():
     ({"c": -0.1}, ValueError, "c must be >= 0"),
     ({"gamma": 1.5}, ValueError, "gamma must be in"),
     ({"n_simulations": 2.5}, TypeError, "n_simulations must be an integer"),
-    ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ({"seed": -1}, ValueError, r"seed must be in \[0, 4294967295\], got -1"),
 ])
 def test_bad_search_arguments(kwargs, error, match):
     args = {"n_actions": 2, "n_simulations": 10, "depth": 5, "c": 1.0, "seed": 0} | kwargs
