@@ -8,7 +8,11 @@ It returns True or False and never raises because of a wrong answer.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import signal
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -24,14 +28,70 @@ def _report(ok: bool, name: str, hint: str = "") -> bool:
     return ok
 
 
-def _call(fn: Callable, *args: object) -> tuple[object, str]:
-    """Call the student's function; return (result, error message or '')."""
+# Seconds a student's function may take on one test case before the check gives up on it.
+TIME_LIMIT_S = 10.0
+
+
+class _TimedOut(BaseException):
+    """Raised into the student's code by the alarm (BaseException: `except Exception` won't eat it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise _TimedOut in this thread after `seconds`, where a timer signal can (the main
+    thread on Unix, where Jupyter runs cells); elsewhere, no limit."""
+    if (not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def alarm(_signum, _frame):
+        raise _TimedOut
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return fn(*args), ""
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _call(fn: Callable, *args: object) -> tuple[object, str]:
+    """Call the student's function with a time limit; return (result, error message or '')."""
+    try:
+        with _time_limit(TIME_LIMIT_S):
+            return fn(*args), ""
+    except _TimedOut:
+        return None, (f"Your function did not return within {TIME_LIMIT_S:g} s on this small "
+                      "case: look for a loop that never ends (a counter never updated, a "
+                      "condition that stays true).")
     except NotImplementedError:
         return None, "The function still raises NotImplementedError: replace the stub with your code."
     except Exception as error:  # noqa: BLE001 - any error is feedback for the student
         return None, f"Calling it raised {type(error).__name__}: {error}"
+
+
+def _never_raises(check: Callable[..., bool]) -> Callable[..., bool]:
+    """A check prints feedback and returns False on any answer, whatever its type or shape."""
+
+    @functools.wraps(check)
+    def guarded(student_fn: object, *args: object, **kwargs: object) -> bool:
+        name = check.__name__.removeprefix("check_")
+        if not callable(student_fn):
+            return _report(False, name, f"Pass your function itself (e.g. {name}, without "
+                           f"parentheses); got {type(student_fn).__name__} {student_fn!r:.80}.")
+        try:
+            return check(student_fn, *args, **kwargs)
+        except _TimedOut:
+            return _report(False, name, f"Your function did not return within {TIME_LIMIT_S:g} s.")
+        except Exception as error:  # noqa: BLE001 - the answer's form was not what the check reads
+            return _report(False, name, "Your function ran, but its answer could not be compared "
+                           f"with the reference ({type(error).__name__}: {error}). Check what it "
+                           "returns (type and shape) and what it changes in place against the "
+                           "exercise's description.")
+
+    return guarded
 
 
 def _number(value: object, error: str) -> tuple[float, str]:
@@ -720,3 +780,9 @@ def check_search_targets_update(student_fn: Callable) -> bool:
                 hint += " Move Q towards the target by a step alpha, not all the way."
             return _report(False, name, f"{case}\n{hint}")
     return _report(True, name)
+
+
+# Every check above: never raises on a student's answer (see _never_raises).
+for _name in [name for name in list(globals()) if name.startswith("check_")]:
+    globals()[_name] = _never_raises(globals()[_name])
+del _name

@@ -86,6 +86,24 @@ class ResultsFile:
     facts: Callable[[dict], dict[str, float]] = field(default=lambda data: {})
 
 
+def read_results_json(path: Path | str, command: str = "python benchmarks/run_all.py") -> dict:
+    """The JSON object in a results file, or a ValueError naming the file and how to remake it
+    (a half-written or hand-edited file otherwise ends in a bare JSONDecodeError)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except UnicodeDecodeError as error:
+        raise ValueError(f"results file {path} is not text ({error}): regenerate it with "
+                         f"`{command}`") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"results file {path} is not valid JSON ({error}): it may be cut short "
+                         f"or edited by hand; regenerate it with `{command}`") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"results file {path} must hold a JSON object, got {type(data).__name__}; "
+                         f"regenerate it with `{command}`")
+    return data
+
+
 def load_results(spec: ResultsFile, folder: Path | str | None = None) -> dict:
     """The parsed JSON of spec's file, after checking it exists, its schema and its keys.
 
@@ -95,7 +113,7 @@ def load_results(spec: ResultsFile, folder: Path | str | None = None) -> dict:
     path = Path(folder or RESULTS_DIR) / f"{spec.name}.json"
     if not path.exists():
         raise MissingResultsError(f"missing results file {path}: regenerate it with `{spec.command}`")
-    data = json.loads(path.read_text())
+    data = read_results_json(path, spec.command)
     found = data.get("schema")
     if not isinstance(found, int) or found < spec.schema:
         raise StaleResultsError(f"stale results file {path}: schema {found!r}, expected {spec.schema}; "

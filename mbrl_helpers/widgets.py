@@ -62,6 +62,14 @@ def planning_steps_figure(k: int, *, runs: int = 30, episodes: int = 50, seed: i
     return fig
 
 
+def callback_error_message(callback: Callable, values: dict, error: BaseException) -> str:
+    """What the output area under the sliders says when the callback raised."""
+    settings = ", ".join(f"{name}={value!r}" for name, value in values.items())
+    name = getattr(callback, "__name__", type(callback).__name__)
+    return (f"Could not draw {name}({settings}):\n{type(error).__name__}: {error}\n"
+            "Move a slider to try another setting.")
+
+
 def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywidgets.VBox
     """Sliders above an output area that shows callback(**slider values).
 
@@ -74,7 +82,13 @@ def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywid
     output = ipywidgets.Output()
 
     def redraw(_change: object = None) -> None:
-        fig = callback(**{name: slider.value for name, slider in sliders.items()})
+        values = {name: slider.value for name, slider in sliders.items()}
+        try:
+            fig = callback(**values)
+        except Exception as error:  # noqa: BLE001 - shown beside the slider, not in the kernel log
+            output.outputs = ()  # the old figure would suggest the new setting worked
+            output.append_stderr(callback_error_message(callback, values, error))
+            return
         with output:
             output.clear_output(wait=True)
             display(fig)
@@ -226,14 +240,15 @@ def load_imagined_grid(path: str | None = None) -> dict:
 
     Returns {"runs": {"k=K h=H": [run dicts with eval_steps, eval_returns, ...]}, ...}.
     """
-    import json
     from pathlib import Path
+
+    from mbrl_helpers.summary import read_results_json
 
     file = Path(path) if path else Path(__file__).resolve().parent.parent / "benchmarks" / "results" / \
         "imagined.grid.json"
     if not file.exists():
         raise FileNotFoundError(f"{file} not found: run `python benchmarks/bench_imagined.py --part grid`")
-    return json.loads(file.read_text())
+    return read_results_json(file, "python benchmarks/bench_imagined.py --part grid")
 
 
 def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -> Figure:

@@ -81,3 +81,20 @@ def test_planning_check(capsys):
     assert not checks.check_planning(planning_on_a_copy)
     assert "did not change" in capsys.readouterr().out
     assert not checks.check_planning(stub)
+
+
+def test_checks_never_raise_on_any_answer(monkeypatch, capsys):
+    """Wrong type, wrong shape, an exception, an endless loop: False and a message, never a raise."""
+    monkeypatch.setattr(checks, "TIME_LIMIT_S", 0.1)
+
+    def endless(*args):
+        while True:
+            pass
+
+    answers = [lambda *args: "a string", lambda *args: np.zeros((7, 3)), lambda *args: [None],
+               lambda *args: 1 / 0, endless, "not a function", None]
+    for name in [n for n in dir(checks) if n.startswith("check_")]:
+        for answer in answers:
+            assert getattr(checks, name)(answer) is False, (name, answer)
+    out = capsys.readouterr().out
+    assert "did not return within 0.1 s" in out and "Pass your function itself" in out

@@ -53,6 +53,30 @@ def test_interactive_figure_redraws_on_slider_change():
     assert box.children[0] is slider
 
 
+def test_a_failing_slider_callback_shows_its_error_beside_the_slider():
+    ipywidgets = pytest.importorskip("ipywidgets")
+
+    def callback(k):
+        if k == 2:
+            raise ValueError("k must not be 2, got 2")
+        fig, _ = plt.subplots()
+        return fig
+
+    slider = ipywidgets.IntSlider(value=1, min=0, max=3, continuous_update=False)
+    box = widgets.interactive_figure(callback, k=slider)
+    slider.value = 2  # must not raise into the kernel log
+    output = box.children[-1]
+    (shown,) = output.outputs
+    assert "callback(k=2)" in shown["text"] and "ValueError: k must not be 2" in shown["text"]
+
+
+def test_a_corrupt_results_file_is_named(tmp_path):
+    bad = tmp_path / "imagined.grid.json"
+    bad.write_text('{"runs": {"k=16 h=3": [')
+    with pytest.raises(ValueError, match="imagined.grid.json is not valid JSON.*regenerate"):
+        widgets.load_imagined_grid(str(bad))
+
+
 def test_draw_maze_arrows_follow_the_greedy_policy():
     maze = GridMaze(["S..G"])
     q = np.zeros((4, 4))
