@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+from mbrl_helpers.validation import check_int, check_number, check_spaces, check_unit_interval
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,10 @@ class DQNConfig:
         check_unit_interval("epsilon_start", self.epsilon_start)
         check_unit_interval("epsilon_end", self.epsilon_end)
         check_number("max_grad_norm", self.max_grad_norm, low=0)
+        check_number("solved_return", self.solved_return)
+        for name in ("lr", "max_grad_norm"):  # 0 would leave the weights where they started
+            if getattr(self, name) == 0:
+                raise ValueError(f"{name} must be > 0 (0 never changes the weights), got 0")
 
 
 # -- the replay buffer ------------------------------------------------------------
@@ -300,11 +304,16 @@ def train_dqn(
     """
     check_int("seed", seed, low=0)
     check_unit_interval("real_fraction", real_fraction)
+    if config.updates_per_step > 0 and config.learning_starts >= config.max_steps:
+        raise ValueError(
+            f"config.learning_starts ({config.learning_starts}) must be < config.max_steps "
+            f"({config.max_steps}): updates start after learning_starts real steps, so this run "
+            "would make no gradient update"
+        )
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     env = gym.make(env_id)
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise TypeError(f"DQN needs a Discrete action space, got {env.action_space}")
+    check_spaces(env, f"env_id={env_id!r}", "DQN")
     obs_dim = int(np.prod(env.observation_space.shape))
     agent = agent or DQNAgent(obs_dim, int(env.action_space.n), config)
     buffer = ReplayBuffer(config.buffer_size, obs_dim)

@@ -235,6 +235,9 @@ class ChangingMazeResult:
 
     def reward_between(self, first: int, last: int) -> np.ndarray:
         """(runs,) reward collected in real steps first+1 .. last (0 <= first < last <= steps)."""
+        steps = self.cumulative_reward.shape[1]
+        check_int("first", first, low=0, high=steps - 1)
+        check_int("last", last, low=first + 1, high=steps)
         before = self.cumulative_reward[:, first - 1] if first > 0 else 0
         return self.cumulative_reward[:, last - 1] - before
 

@@ -32,7 +32,7 @@ from mbrl_helpers import dqn, models
 
 # step(states (B, D), actions (B,)) -> (next_states (B, D), rewards (B,), terminated (B,) bool)
 from mbrl_helpers.simulators import StepFn
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+from mbrl_helpers.validation import check_int, check_number, check_spaces, check_unit_interval
 
 # policy(states (B, D)) -> actions (B,) int64
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -222,6 +222,9 @@ class DynaHook:
                 self.imagined_total += len(batch["actions"])
 
 
+MIN_MODEL_TRANSITIONS = 10  # models.train_ensemble's minimum (some are held out)
+
+
 def run_dyna_dqn(
     dqn_config: dqn.DQNConfig = DYNA_DQN,
     config: DynaConfig = DynaConfig(),
@@ -239,8 +242,15 @@ def run_dyna_dqn(
     """
     if not config.uses_model:
         return dqn.train_dqn(dqn_config, seed, env_id=env_id, label=label)
+    if dqn_config.learning_starts < MIN_MODEL_TRANSITIONS:
+        raise ValueError(
+            f"dqn_config.learning_starts must be >= {MIN_MODEL_TRANSITIONS} for Dyna-DQN, got "
+            f"{dqn_config.learning_starts}: the model is first fitted after learning_starts real "
+            f"steps, and fitting needs at least {MIN_MODEL_TRANSITIONS} transitions")
     fitter = fitter or neural_model_fitter()
-    obs_dim = int(np.prod(gym.make(env_id).observation_space.shape))
+    env = gym.make(env_id)
+    check_spaces(env, f"env_id={env_id!r}", "Dyna-DQN")
+    obs_dim = int(np.prod(env.observation_space.shape))
     hook = DynaHook(dqn_config, config, fitter, obs_dim, seed)
     result = dqn.train_dqn(dqn_config, seed, env_id=env_id, label=label, hook=hook,
                            imagined=hook.imagined, real_fraction=config.real_fraction)
@@ -348,6 +358,7 @@ def run_simple_mbrl(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     env = gym.make(env_id)
+    check_spaces(env, f"env_id={env_id!r}", "the simple model-based RL recipe (a DQN agent)")
     obs_dim = int(np.prod(env.observation_space.shape))
     agent = dqn.DQNAgent(obs_dim, int(env.action_space.n), dqn_config)
     fitter = fitter or neural_model_fitter(max_transitions=config.model_max_transitions)
@@ -396,6 +407,12 @@ def curve_on_grid(eval_steps: np.ndarray, eval_returns: np.ndarray, grid: np.nda
     the first); a run stopped when solved keeps its last value afterwards.
     """
     eval_steps, eval_returns = np.asarray(eval_steps), np.asarray(eval_returns, dtype=float)
+    if eval_steps.ndim != 1 or eval_returns.shape != eval_steps.shape:
+        raise ValueError(f"eval_steps and eval_returns must be 1-D of one length, got shapes "
+                         f"{eval_steps.shape} and {eval_returns.shape}")
+    if np.any(np.diff(eval_steps) < 0):
+        raise ValueError(f"eval_steps must be in increasing order (real steps of each evaluation), "
+                         f"got {eval_steps.tolist()}")
     index = np.searchsorted(eval_steps, np.asarray(grid), side="right") - 1
     out = np.where(index >= 0, eval_returns[np.clip(index, 0, None)] if len(eval_returns) else np.nan, np.nan)
     return out.astype(float)

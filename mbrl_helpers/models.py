@@ -132,6 +132,8 @@ class ModelConfig:
         if self.holdout >= 1:
             raise ValueError(f"holdout must be < 1, got {self.holdout}")
         check_number("lr", self.lr, low=0)
+        if self.lr == 0:
+            raise ValueError("lr must be > 0 (Adam's step size; 0 never changes the weights), got 0")
         check_number("weight_decay", self.weight_decay, low=0)
         if self.termination not in TERMINATIONS:
             raise ValueError(f"termination must be one of {TERMINATIONS}, got {self.termination!r}")
@@ -323,23 +325,39 @@ class Ensemble:
     # saving ------------------------------------------------------------------------------------
     def save(self, path: str) -> None:
         """Weights, normalisers and config in one file (torch.save; loads with weights_only=True)."""
+        history = None if self.history is None else {
+            name: torch.as_tensor(np.asarray(value)) for name, value in self.history._asdict().items()}
         torch.save({
             "config": asdict(self.config), "state_dim": self.state_dim, "action_dim": self.action_dim,
             "discrete": self.discrete, "net": self.net.state_dict(),
             "norms": {name: torch.as_tensor(np.stack([n.mean, n.std]))
                       for name, n in (("input", self.input_norm), ("target", self.target_norm))},
+            "history": history,
         }, path)
 
     @classmethod
     def load(cls, path: str) -> Ensemble:
         """An Ensemble saved by save(); only tensors and plain values are unpickled."""
-        saved = torch.load(path, weights_only=True)
+        try:
+            saved = torch.load(path, weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # noqa: BLE001 - torch raises many kinds for a non-model file
+            raise ValueError(f"{path} is not an Ensemble saved by Ensemble.save "
+                             f"({type(error).__name__}: {str(error)[:200]})") from None
+        keys = {"config", "state_dim", "action_dim", "discrete", "net", "norms"}
+        if not isinstance(saved, dict) or not keys <= set(saved):
+            raise ValueError(f"{path} is not an Ensemble saved by Ensemble.save: it lacks "
+                             f"{sorted(keys - set(saved)) if isinstance(saved, dict) else sorted(keys)}")
         config = ModelConfig(**saved["config"])
         net = build_network(config, saved["state_dim"], saved["action_dim"])
         net.load_state_dict(saved["net"])
         norms = {k: Normalizer(*v.numpy()) for k, v in saved["norms"].items()}
+        history = saved.get("history")
+        if history is not None:
+            history = History(**{name: value.numpy() for name, value in history.items()})
         return cls(config, saved["state_dim"], saved["action_dim"], saved["discrete"], net,
-                   norms["input"], norms["target"])
+                   norms["input"], norms["target"], history)
 
 
 def model_inputs(states: np.ndarray, actions: np.ndarray, action_dim: int, discrete: bool) -> np.ndarray:
@@ -395,6 +413,18 @@ def _action_spec(actions: np.ndarray, n_actions: int | None) -> tuple[int, bool]
     return (actions.shape[1] if actions.ndim == 2 else 1), False
 
 
+def _check_finite_data(data: Transitions) -> None:
+    """Refuse NaN / inf in any column: one would make every loss NaN and the model untrained."""
+    for column in ("states", "actions", "rewards", "next_states"):
+        values = np.asarray(getattr(data, column))
+        if np.issubdtype(values.dtype, np.number):
+            bad = ~np.isfinite(values)
+            if bad.any():
+                rows = int(bad.reshape(len(values), -1).any(axis=1).sum())
+                raise ValueError(f"data.{column} holds NaN or inf in {rows} of {len(values)} rows; "
+                                 "training needs finite numbers: drop or fix those rows")
+
+
 def train_ensemble(data: Transitions | dict[str, np.ndarray], config: ModelConfig | None = None,
                    seed: int = 0, *, n_actions: int | None = None, progress: bool = True) -> Ensemble:
     """Fit an ensemble on real transitions; returns it with its loss history.
@@ -412,10 +442,17 @@ def train_ensemble(data: Transitions | dict[str, np.ndarray], config: ModelConfi
         raise TypeError(f"data must be data.Transitions or a dict of arrays, got {type(data).__name__}")
     if len(data) < 10:
         raise ValueError(f"need at least 10 transitions to train (some are held out), got {len(data)}")
+    _check_finite_data(data)
+    if n_actions is not None:
+        check_int("n_actions", n_actions, low=1)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     train, held = data.split(config.holdout, seed=seed)
     action_dim, discrete = _action_spec(data.actions, n_actions)
+    if discrete and (data.actions.min() < 0 or data.actions.max() >= action_dim):
+        raise ValueError(f"data.actions must be action indices in 0..{action_dim - 1} "
+                         f"(n_actions = {action_dim}), got values {data.actions.min()}.."
+                         f"{data.actions.max()}")
     state_dim = data.states.shape[1]
 
     def arrays(t: Transitions) -> tuple[np.ndarray, np.ndarray]:
@@ -475,6 +512,11 @@ def train_ensemble(data: Transitions | dict[str, np.ndarray], config: ModelConfi
         bar.set_postfix(held_out=f"{held_curve[-1]:.4f}")
         if epoch - best_epoch.max() >= config.patience:
             break
+    if not np.isfinite(best_loss).all():
+        members_failed = np.flatnonzero(~np.isfinite(best_loss)).tolist()
+        raise ValueError(f"training failed: the held-out loss of member(s) {members_failed} was "
+                         f"never a finite number (lr = {config.lr} may be too large), so they "
+                         "have no trained weights to return")
     with torch.no_grad():
         for best, param in zip(best_params, net.parameters(), strict=True):
             param.copy_(best)

@@ -19,6 +19,11 @@ def check_int(name: str, value: object, *, low: int | None = None, high: int | N
     if high is not None and value > high:
         allowed = f"<= {high}" if low is None else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be {allowed}, got {value}")
+    if high is None and value > INT64_MAX:  # compiled code and numpy count in 64 bits
+        raise ValueError(f"{name} must be <= 2**63 - 1, got {value}")
+
+
+INT64_MAX = 2**63 - 1
 
 
 def check_number(
@@ -62,3 +67,23 @@ def check_unit_interval(name: str, value: object, *, low_open: bool = False) -> 
     if not ok:
         allowed = "(0, 1]" if low_open else "[0, 1]"
         raise ValueError(f"{name} must be in {allowed}, got {value}")
+
+
+def check_spaces(env: object, name: str, user: str, *, observation: str = "Box",
+                 action: str = "Discrete") -> None:
+    """Raise TypeError unless env's observation and action spaces are of the named gymnasium kinds.
+
+    name: how the caller's parameter is called (e.g. "env_id='mbrl/DynaMaze-v0'");
+    user: what needs those spaces (e.g. "DQN").
+    """
+    import gymnasium as gym
+
+    needed = {"observation_space": getattr(gym.spaces, observation),
+              "action_space": getattr(gym.spaces, action)}
+    for attribute, kind in needed.items():
+        space = getattr(env, attribute, None)
+        if not isinstance(space, kind):
+            raise TypeError(
+                f"{user} needs an environment with a {observation} observation space (a vector of "
+                f"numbers) and a {action} action space; {name} has {attribute} {space!r}"
+            )
