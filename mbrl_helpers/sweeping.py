@@ -386,12 +386,13 @@ def goal_distance(maze: GridMaze) -> np.ndarray:
 
 def _check_sweeping_params(planning_steps: int, alpha: float, epsilon: float, gamma: float,
                            theta: float, factor: float) -> None:
-    check_int("planning_steps", planning_steps, low=0)
+    check_int("planning_steps", planning_steps, low=0, high=2**62)
     check_unit_interval("alpha", alpha, low_open=True)
     check_unit_interval("epsilon", epsilon)
     check_unit_interval("gamma", gamma)
     check_number("theta", theta, low=0)
-    check_number("factor", factor, low=1)
+    # "greedy path within factor x optimal": beyond a million x it is no criterion at all
+    check_number("factor", factor, low=1, high=1e6)
 
 
 def _path_limit(maze: GridMaze, factor: float) -> int:
