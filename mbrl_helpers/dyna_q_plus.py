@@ -29,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from mbrl_helpers.compiled import RNG_STATE_BYTES, restore_rng_state, save_rng_state
 from mbrl_helpers.envs import ChangingMaze, GridMaze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
+    SLICE_UPDATES,
     TabularModel,
     _check_agent_params,
     argmax_random_tie,
@@ -84,7 +86,101 @@ def plus_planning(
         q_learning_update(q, s, a, r, m_next[s, a], m_term[s, a], alpha, gamma)
 
 
+# A life's progress between slices: real steps so far, state, layout, goals, planning updates
+# still owed by the last real step, that step's next state and whether it reached the goal.
+_T, _STATE, _LAYOUT, _GOALS, _OWED, _S_NEXT, _DONE = range(7)
+
+
 @njit(cache=True)
+def _changing_maze_advance(
+    next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
+    planning_steps, kappa, alpha, epsilon, gamma, q, m_next, m_reward, m_term, last_tried, seen,
+    seen_states, n_seen, cumulative, progress, budget,
+):
+    """changing_maze_run's loop, resumable: about `budget` updates (real or planned), then return.
+
+    The model arrays, cumulative and progress (7,) int64 carry the life over between
+    calls; stopping inside a real step's planning and continuing draws exactly the same
+    numbers as one uninterrupted loop.
+    """
+    # Dyna-Q plans on the same arrays through tabular.planning (one source of that loop).
+    model = TabularModel(m_next, m_reward, m_term, seen_states, n_seen)
+    plus_model = agent != DYNA_Q
+    scores = np.zeros(N_ACTIONS)
+    t, s, layout, goals = progress[_T], progress[_STATE], progress[_LAYOUT], progress[_GOALS]
+    owed, s_next, done = progress[_OWED], progress[_S_NEXT], progress[_DONE] != 0
+    work = 0
+    while t < total_steps and work < budget:
+        now = t + 1  # real steps taken, this one included
+        if owed == 0:
+            if t == switch_step:
+                layout = 1
+                if walls_after[s]:
+                    s = start
+            # act: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
+            if agent == DYNA_Q_PLUS_ACT:
+                for b in range(N_ACTIONS):
+                    scores[b] = q[s, b] + kappa * np.sqrt(t - last_tried[s, b])
+                if np.random.random() < epsilon:  # noqa: NPY002 - numba knows only the legacy API
+                    a = random_index(N_ACTIONS)
+                else:
+                    a = argmax_random_tie(scores)
+            else:
+                a = epsilon_greedy(q[s], epsilon)
+            s_next = next_state[layout, s, a]
+            r = reward[layout, s, a]
+            done = terminated[layout, s, a]
+            q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
+            # model learning
+            if not seen[s]:
+                seen[s] = True
+                seen_states[n_seen[0]] = s
+                n_seen[0] += 1
+                if plus_model:  # untried actions: "stay, reward 0", never tried (last_tried 0)
+                    for b in range(N_ACTIONS):
+                        m_next[s, b] = s
+            m_next[s, a] = s_next
+            m_reward[s, a] = r
+            m_term[s, a] = done
+            last_tried[s, a] = now
+            owed = planning_steps
+            work += 1
+        if owed > 0:  # planning, in pieces of at most the budget left
+            n = min(owed, max(budget - work, 1))
+            if plus_model:
+                plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen[0], n,
+                              now, kappa if agent == DYNA_Q_PLUS else 0.0, alpha, gamma)
+            else:
+                planning(q, model, n, alpha, gamma)
+            owed -= n
+            work += n
+            if owed > 0:
+                continue
+        if done:
+            goals += 1
+            s = start  # continuing: back to S, the clock runs on
+        else:
+            s = s_next
+        cumulative[t] = goals
+        t += 1
+    progress[_T], progress[_STATE], progress[_LAYOUT], progress[_GOALS] = t, s, layout, goals
+    progress[_OWED], progress[_S_NEXT], progress[_DONE] = owed, s_next, done
+
+
+def _new_life(n_states: int, total_steps: int, start: int) -> tuple[np.ndarray, ...]:
+    """Model arrays, cumulative reward and progress of an agent that has not acted yet.
+
+    last_tried[s, a] is the real step count when (s, a) was last tried; 0 for pairs never tried.
+    """
+    progress = np.zeros(7, dtype=np.int64)
+    progress[_STATE] = start
+    return (np.full((n_states, N_ACTIONS), -1, dtype=np.int64), np.zeros((n_states, N_ACTIONS)),
+            np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
+            np.zeros((n_states, N_ACTIONS), dtype=np.int64), np.zeros(n_states, dtype=np.bool_),
+            np.zeros(n_states, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.zeros(total_steps, dtype=np.int64), progress)
+
+
 def changing_maze_run(
     next_state: np.ndarray,
     reward: np.ndarray,
@@ -107,76 +203,46 @@ def changing_maze_run(
     after [1] the switch. walls_after: (n_states,) bool, walls of the second
     layout (an agent walled in at the switch is moved to S). q: (n_states, 4),
     updated in place. Returns (total_steps,) int64: cumulative reward (goals
-    reached) after each real step.
+    reached) after each real step. Draws from numba's generator as seeded
+    (tabular.seed_numba); computed in slices, so Ctrl-C stops it.
 
     The model is written out as local arrays, and planning inline, for speed
-    (see tabular.planning). last_tried[s, a] is the real step count when (s, a)
-    was last tried; 0 for pairs never tried.
+    (see tabular.planning).
     """
-    n_states = next_state.shape[1]
-    m_next = np.full((n_states, N_ACTIONS), -1, dtype=np.int64)
-    m_reward = np.zeros((n_states, N_ACTIONS))
-    m_term = np.zeros((n_states, N_ACTIONS), dtype=np.bool_)
-    last_tried = np.zeros((n_states, N_ACTIONS), dtype=np.int64)
-    seen = np.zeros(n_states, dtype=np.bool_)
-    seen_states = np.zeros(n_states, dtype=np.int64)
-    n_seen = np.zeros(1, dtype=np.int64)  # an array, so the TabularModel below sees it grow
-    # Dyna-Q plans on the same arrays through tabular.planning (one source of that loop).
-    model = TabularModel(m_next, m_reward, m_term, seen_states, n_seen)
-    plus_model = agent != DYNA_Q
-    scores = np.zeros(N_ACTIONS)
-    cumulative = np.zeros(total_steps, dtype=np.int64)
-    layout = 0
-    goals = 0
-    s = start
-    for t in range(total_steps):
-        if t == switch_step:
-            layout = 1
-            if walls_after[s]:
-                s = start
-        # act: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
-        if agent == DYNA_Q_PLUS_ACT:
-            for b in range(N_ACTIONS):
-                scores[b] = q[s, b] + kappa * np.sqrt(t - last_tried[s, b])
-            if np.random.random() < epsilon:  # noqa: NPY002 - numba knows only the legacy API
-                a = random_index(N_ACTIONS)
-            else:
-                a = argmax_random_tie(scores)
-        else:
-            a = epsilon_greedy(q[s], epsilon)
-        s_next = next_state[layout, s, a]
-        r = reward[layout, s, a]
-        done = terminated[layout, s, a]
-        now = t + 1  # real steps taken, this one included
-        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
-        # model learning
-        if not seen[s]:
-            seen[s] = True
-            seen_states[n_seen[0]] = s
-            n_seen[0] += 1
-            if plus_model:  # untried actions: "stay, reward 0", never tried (last_tried 0)
-                for b in range(N_ACTIONS):
-                    m_next[s, b] = s
-        m_next[s, a] = s_next
-        m_reward[s, a] = r
-        m_term[s, a] = done
-        last_tried[s, a] = now
-        # planning
-        if plus_model:
-            plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen[0], planning_steps,
-                          now, kappa if agent == DYNA_Q_PLUS else 0.0, alpha, gamma)
-        else:
-            planning(q, model, planning_steps, alpha, gamma)
-        if done:
-            goals += 1
-            s = start  # continuing: back to S, the clock runs on
-        else:
-            s = s_next
-        cumulative[t] = goals
-    return cumulative
+    life = _new_life(next_state.shape[1], total_steps, start)
+    while life[-1][_T] < total_steps:
+        _changing_maze_advance(next_state, reward, terminated, walls_after, start, switch_step,
+                               total_steps, agent, planning_steps, kappa, alpha, epsilon, gamma, q,
+                               *life, SLICE_UPDATES)
+    return life[-2]
 
 
 @njit(cache=True, parallel=True)
+def _changing_maze_slice(next_state, reward, terminated, walls_after, start, switch_step,
+                         total_steps, agent, planning_steps, kappa, alpha, epsilon, gamma,
+                         run_seeds, rng_states, q, m_next, m_reward, m_term, last_tried, seen,
+                         seen_states, n_seen, cumulative, progress, budget):
+    """Advance every run by about `budget` updates, each on its own saved generator state."""
+    for run in prange(run_seeds.shape[0]):
+        if progress[run, _T] >= total_steps:
+            continue
+        if progress[run, _T] == 0 and progress[run, _OWED] == 0:
+            np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
+        else:
+            restore_rng_state(rng_states[run])
+        _changing_maze_advance(
+            next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
+            planning_steps, kappa, alpha, epsilon, gamma, q[run], m_next[run], m_reward[run],
+            m_term[run], last_tried[run], seen[run], seen_states[run], n_seen[run],
+            cumulative[run], progress[run], budget)
+        save_rng_state(rng_states[run])
+    going = 0
+    for run in range(run_seeds.shape[0]):
+        if progress[run, _T] < total_steps:
+            going += 1
+    return going
+
+
 def changing_maze_runs(
     next_state: np.ndarray,
     reward: np.ndarray,
@@ -192,23 +258,24 @@ def changing_maze_runs(
     epsilon: float,
     gamma: float,
     run_seeds: np.ndarray,
-) -> np.ndarray:
-    """changing_maze_run for each seed in run_seeds (runs,), in parallel.
+) -> tuple[np.ndarray, np.ndarray]:
+    """changing_maze_run for each seed in run_seeds (runs,), in parallel, in slices.
 
     Returns cumulative reward (runs, total_steps) int64 and final q (runs, n_states, 4).
-    Each run seeds its thread's generator first, so results do not depend on threads.
+    Each run seeds its own generator first and keeps its state between slices, so
+    results depend neither on threads nor on slicing.
     """
-    runs = run_seeds.shape[0]
-    n_states = next_state.shape[1]
-    out = np.zeros((runs, total_steps), dtype=np.int64)
+    runs, n_states = run_seeds.shape[0], next_state.shape[1]
     q = np.zeros((runs, n_states, N_ACTIONS))
-    for run in prange(runs):
-        np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
-        out[run] = changing_maze_run(
-            next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-            agent, planning_steps, kappa, alpha, epsilon, gamma, q[run],
-        )
-    return out, q
+    lives = [np.stack(arrays) for arrays in zip(
+        *(_new_life(n_states, total_steps, start) for _ in range(runs)), strict=True)]
+    rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
+    budget = max(1, SLICE_UPDATES // runs)
+    while _changing_maze_slice(next_state, reward, terminated, walls_after, start, switch_step,
+                               total_steps, agent, planning_steps, kappa, alpha, epsilon, gamma,
+                               run_seeds, rng_states, q, *lives, budget):
+        pass  # back in Python between slices: KeyboardInterrupt lands here
+    return lives[-2], q
 
 
 @dataclass

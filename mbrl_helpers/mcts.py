@@ -486,29 +486,45 @@ def mcts_search(
         if not np.allclose(tree.states[0], state, rtol=0, atol=1e-6):
             raise ValueError(f"tree must be rooted at root_state (within 1e-6): its root is "
                              f"{tree.states[0].tolist()}, root_state is {state.tolist()}")
-        tree = _grow(tree, tree.size + n_simulations)
     else:
-        tree = new_tree(state, n_actions, n_simulations + 1)
+        tree = new_tree(state, n_actions, 1)
+    # Room for every node the search adds; a huge search grows its tree as it goes, so memory
+    # follows the simulations actually run (and Ctrl-C stops it early).
+    final_capacity = tree.size + n_simulations
+    tree = _grow(tree, min(final_capacity, tree.size + SLICE_SIMULATIONS))
     if seed is not None:
         seed_numba(seed)
     bounds = _tree_bounds(tree, gamma) if normalise else None
     fast = compiled_model(step_fn) if compiled else None
-    if fast is not None:
-        flat_states = tree.states.reshape(tree.states.shape[0], -1).astype(np.float64)
-        q_min, q_max = _tree_bounds(tree, gamma)
-        steps, done = 0, 0
-        while done < n_simulations:  # in slices: Ctrl-C is raised between them
-            chunk = min(SLICE_SIMULATIONS, n_simulations - done)
+
+    def flat(tree: Tree) -> np.ndarray:  # the compiled search's (N, D) float64 view of states
+        return tree.states.reshape(tree.states.shape[0], -1).astype(np.float64)
+
+    def unflat(tree: Tree, flat_states: np.ndarray) -> None:
+        tree.states[:] = flat_states.reshape(tree.states.shape).astype(tree.states.dtype)
+
+    flat_states = flat(tree) if fast is not None else None
+    q_min, q_max = _tree_bounds(tree, gamma)
+    steps, done = 0, 0
+    while done < n_simulations:  # in slices: Ctrl-C is raised between them
+        chunk = min(SLICE_SIMULATIONS, n_simulations - done)
+        if tree.size + chunk > tree.parent.shape[0]:
+            if fast is not None:
+                unflat(tree, flat_states)
+            tree = _grow(tree, min(final_capacity, max(tree.size + chunk, 2 * tree.parent.shape[0])))
+            flat_states = flat(tree) if fast is not None else None
+        if fast is not None:
             used, q_min, q_max = _search_compiled(
                 fast.kind, fast.next_state, fast.reward, fast.terminated, flat_states,
                 tree.parent, tree.action, tree.children, tree.visits, tree.value_sum,
                 tree.reward, tree.terminal, tree.n_nodes, chunk, int(depth), float(c),
                 float(gamma), bool(normalise), q_min, q_max)
-            steps, done = steps + used, done + chunk
-        tree.states[:] = flat_states.reshape(tree.states.shape).astype(tree.states.dtype)
+        else:
+            used = sum(simulate(step_fn, tree, depth, c, gamma, bounds) for _ in range(chunk))
+        steps, done = steps + used, done + chunk
+    if fast is not None:
+        unflat(tree, flat_states)
     else:
-        steps = sum(simulate(step_fn, tree, depth, c, gamma, bounds)
-                    for _ in range(n_simulations))
         _check_finite_search(tree.reward[: tree.size], tree.value_sum[: tree.size])
     return _mcts_result(tree, gamma, steps)
 

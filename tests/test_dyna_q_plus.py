@@ -112,3 +112,21 @@ def test_bad_inputs_are_named(kwargs, error, message):
 def test_a_maze_that_does_not_change_is_refused():
     with pytest.raises(TypeError, match="ChangingMaze"):
         dqp.run_changing_maze(GridMaze(DYNA_MAZE_LAYOUT), agent=0, steps=10, runs=1, seed=0)
+
+
+def test_slices_do_not_change_a_single_draw(monkeypatch):
+    """The changing-maze runs stop every SLICE_UPDATES updates (so Ctrl-C works): tiny
+    slices, cut inside planning, give the same bits as long ones."""
+    from mbrl_helpers import dyna_q_plus as module
+    from mbrl_helpers.envs import make_blocking_maze
+
+    def run(agent):
+        return module.run_changing_maze(make_blocking_maze(switch_step=30), agent=agent, steps=80,
+                                        runs=3, seed=2, planning_steps=6)
+
+    whole = [run(agent) for agent in module.AGENT_NAMES]
+    monkeypatch.setattr(module, "SLICE_UPDATES", 4)
+    for agent, expected in zip(module.AGENT_NAMES, whole, strict=True):
+        got = run(agent)
+        np.testing.assert_array_equal(got.cumulative_reward, expected.cumulative_reward)
+        np.testing.assert_array_equal(got.q, expected.q)

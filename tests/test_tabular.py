@@ -190,3 +190,15 @@ def test_bad_inputs_are_named(kwargs, error, message):
 def test_bad_maze_type():
     with pytest.raises(TypeError, match="maze must be a GridMaze"):
         tabular.run_dyna_q(object(), planning_steps=0, episodes=1, runs=1, seed=0)
+
+
+def test_slices_do_not_change_a_single_draw(monkeypatch):
+    """run_dyna_q and q_snapshot stop every SLICE_UPDATES updates (so Ctrl-C works) and go on
+    from each run's saved generator state: tiny slices, cut inside planning, give the same bits."""
+    whole = tabular.run_dyna_q(DYNA, planning_steps=7, episodes=4, runs=3, seed=5)
+    snapshot = tabular.q_snapshot(DYNA, planning_steps=7, seed=5)
+    monkeypatch.setattr(tabular, "SLICE_UPDATES", 5)
+    sliced = tabular.run_dyna_q(DYNA, planning_steps=7, episodes=4, runs=3, seed=5)
+    np.testing.assert_array_equal(sliced.steps, whole.steps)
+    np.testing.assert_array_equal(sliced.q, whole.q)
+    np.testing.assert_array_equal(tabular.q_snapshot(DYNA, planning_steps=7, seed=5), snapshot)
