@@ -16,6 +16,7 @@ when Python regains control).
 
 from __future__ import annotations
 
+import types as types_module
 from collections.abc import Callable
 
 import numpy as np
@@ -36,15 +37,30 @@ class CheckedDispatcher(CPUDispatcher):
     directly (no check, no cost); `inspect.getsource` still shows the kernel.
     """
 
-    _python_check: Callable[..., None]
+    _python_check: Callable[..., None] | None = None
+    _python_twin: CPUDispatcher | None = None
 
     def __call__(self, *args, **kwargs):
-        self._python_check(*args, **kwargs)
-        return super().__call__(*args, **kwargs)
+        if self._python_check is not None:
+            self._python_check(*args, **kwargs)
+        if self._python_twin is None:
+            return super().__call__(*args, **kwargs)
+        try:
+            return self._python_twin(*args, **kwargs)
+        except IndexError as error:
+            raise ValueError(
+                f"{self.py_func.__name__}: an index is out of range of the arrays given "
+                f"({error}); check the indices and the arrays' shapes") from None
+
+
+    def unchecked(self, *args, **kwargs):
+        """Call the kernel itself, skipping the Python-side checks (for runners that built
+        the arguments themselves)."""
+        return CPUDispatcher.__call__(self, *args, **kwargs)
 
 
 def checked(check: Callable[..., None]):
-    """Decorator for an @njit function: run check(*args) on every call from Python."""
+    """For an @njit function: run check(*args) on every call from Python."""
 
     def attach(kernel: CPUDispatcher) -> CPUDispatcher:
         kernel.__class__ = CheckedDispatcher
@@ -52,6 +68,26 @@ def checked(check: Callable[..., None]):
         return kernel
 
     return attach
+
+
+def bounds_checked_from_python(kernel: CPUDispatcher) -> CPUDispatcher:
+    """For an @njit function: calls from Python run a twin compiled with bounds checking.
+
+    An index out of range then raises ValueError instead of reading or writing memory
+    the arrays do not own; compiled callers keep calling the kernel itself (no checks,
+    no cost). The twin has its own name, so numba caches it apart from the kernel.
+    """
+    py = kernel.py_func
+    twin_func = types_module.FunctionType(py.__code__, py.__globals__, f"{py.__name__}_bounds_checked",
+                                          py.__defaults__, py.__closure__)
+    twin_func.__qualname__ = f"{py.__qualname__}_bounds_checked"
+    twin_func.__module__ = py.__module__
+    twin_func.__doc__ = py.__doc__
+    kernel.__class__ = CheckedDispatcher
+    options = {name: value for name, value in kernel.targetoptions.items() if name != "nopython"}
+    options.update(boundscheck=True, cache=True)
+    kernel._python_twin = njit(**options)(twin_func)
+    return kernel
 
 
 # -- numba's random generator state, per thread ------------------------------------------

@@ -58,6 +58,7 @@ import gymnasium as gym
 import numpy as np
 from numba import njit, prange
 
+from mbrl_helpers.compiled import bounds_checked_from_python
 from mbrl_helpers.dyna_q_plus import maze_pair_tables
 from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
 from mbrl_helpers.mcts import normalised, ucb1_score
@@ -725,3 +726,14 @@ def dyna_mcts_curves(planner: str = "mcts", budget: int = 5, rollout_depth: int 
                            seed=seed, planner=planner, rollout_depth=rollout_depth,
                            bootstrap=rollout_depth == 0, searches=searches)
     return result.mean_steps
+
+
+# Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
+# compiled callers keep the kernels as they are.
+bounds_checked_from_python(model_step)
+bounds_checked_from_python(leaf_value)
+bounds_checked_from_python(uct_search)
+bounds_checked_from_python(backed_up_values)
+bounds_checked_from_python(search_and_update)
+bounds_checked_from_python(greedy_is_optimal)
+bounds_checked_from_python(dyna_mcts_run)

@@ -29,7 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from mbrl_helpers.compiled import RNG_STATE_BYTES, restore_rng_state, save_rng_state
+from mbrl_helpers.compiled import (
+    RNG_STATE_BYTES,
+    bounds_checked_from_python,
+    restore_rng_state,
+    save_rng_state,
+)
 from mbrl_helpers.envs import ChangingMaze, GridMaze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
@@ -366,3 +371,8 @@ def run_changing_maze(
         planning_steps, float(kappa), float(alpha), float(epsilon), float(gamma), run_seeds,
     )
     return ChangingMazeResult(cumulative, q, run_seeds, agent, float(kappa), planning_steps, maze.switch_step)
+
+
+# Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
+# compiled callers keep the kernels as they are.
+bounds_checked_from_python(plus_planning)

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from mbrl_helpers.compiled import bounds_checked_from_python
 from mbrl_helpers.envs import GridMaze, as_maze
 
 StepFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -234,3 +235,10 @@ def check_step_output(step_fn: StepFn, states: np.ndarray, actions: np.ndarray) 
                          f"{rewards.shape} and {terminated.shape}")
     if terminated.dtype != np.bool_:
         raise TypeError(f"terminated must be bool, got {terminated.dtype}")
+
+
+# Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
+# compiled callers keep the kernels as they are.
+bounds_checked_from_python(cartpole_step_one)
+bounds_checked_from_python(maze_step_one)
+bounds_checked_from_python(compiled_step)

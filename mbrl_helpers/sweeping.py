@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from mbrl_helpers.compiled import bounds_checked_from_python
 from mbrl_helpers.envs import GridMaze, make_scaled_dyna_maze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
@@ -508,10 +509,20 @@ def where_updates_go(
     seed_numba(run_seed)
     visits = np.zeros(maze.n_states, dtype=np.int64)
     updates_at = np.zeros(maze.n_states, dtype=np.int64)
-    total, _, _ = until_near_optimal(
+    total, _, _ = until_near_optimal.unchecked(  # arguments built here, from a checked maze
         tables.next_state, tables.reward, tables.terminated, tables.start, method,
         _path_limit(maze, factor), max_episodes, planning_steps, float(alpha), float(epsilon),
         float(gamma), float(theta), visits, updates_at,
     )
     shape = (maze.n_rows, maze.n_cols)
     return visits.reshape(shape), updates_at.reshape(shape), int(total)
+
+
+# Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
+# compiled callers keep the kernels as they are.
+bounds_checked_from_python(pq_push)
+bounds_checked_from_python(pq_pop)
+bounds_checked_from_python(greedy_within)
+bounds_checked_from_python(prioritized_sweeping_episode)
+bounds_checked_from_python(dyna_q_episode)
+bounds_checked_from_python(until_near_optimal)

@@ -335,3 +335,15 @@ def test_every_check_returns_false_on_any_returned_value(answer):
     for name in [n for n in dir(checks) if n.startswith("check_")]:
         result = getattr(checks, name)(lambda *args, _answer=answer: _answer)
         assert result in (True, False)
+
+
+# -- the other public compiled pieces: bounds-checked when called from Python ---------------------
+@FAST
+@given(pair=st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-8, 8)),
+       action=st.integers(-(2**63), 2**63 - 1), cell=st.floats(-100, 100))
+def test_compiled_pieces_called_from_python_refuse_out_of_range_indices(pair, action, cell):
+    heap, prio, pos, size = sweeping.new_queue(4)
+    _clear_or_ok(sweeping.pq_push, heap, prio, pos, size, pair, 1.0)
+    tables = GridMaze(["S.G"]).tables()
+    _clear_or_ok(simulators.maze_step_one, tables.next_state, tables.reward, tables.terminated,
+                 np.array([cell]), action, np.zeros(1))
