@@ -58,12 +58,18 @@ import gymnasium as gym
 import numpy as np
 from numba import njit, prange
 
-from mbrl_helpers.compiled import bounds_checked_from_python
+from mbrl_helpers.compiled import (
+    RNG_STATE_BYTES,
+    bounds_checked_from_python,
+    restore_rng_state,
+    save_rng_state,
+)
 from mbrl_helpers.dyna_q_plus import maze_pair_tables
 from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
 from mbrl_helpers.mcts import normalised, ucb1_score
 from mbrl_helpers.tabular import (
     N_ACTIONS,
+    SLICE_UPDATES,
     TabularModel,
     _check_agent_params,
     epsilon_greedy,
@@ -351,41 +357,36 @@ def greedy_is_optimal(q: np.ndarray, next_state: np.ndarray, terminated: np.ndar
     return False
 
 
-@njit(cache=True)
-def dyna_mcts_run(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-                  episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
-                  planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
-                  update_tree, act_by_search, alpha, epsilon, gamma, q):
-    """One agent's life: act, learn, remember, plan (Dyna-Q's tabular.planning or a search).
+# A life's progress between slices (see _dyna_mcts_advance).
+(_LAYOUT, _STATE, _T_EPISODE, _EPISODE, _GOALS, _CALLS, _FOUND, _T, _HAVE_ROOT,
+ _FINISHED) = range(10)
 
-    World tables next_state, reward, terminated: (2, n_states, 4), layout [0] until
-    real step switch_step (-1: never) and [1] after; walls_after (n_states,) bool (an
-    agent walled in at the switch is moved to start). An episode ends at a goal or
-    after max_steps_per_episode steps; the agent restarts at start. The life ends after
-    `episodes` episodes or total_steps real steps. q (n_states, 4) is updated in place.
-    With planner PLANNER_DYNA_Q the random draws are those of tabular.dyna_q_episodes
-    and dyna_q_plus.changing_maze_run (tests check it).
-    Returns episode_steps (episodes,) int64, cumulative goals after each real step
-    (total_steps,) int64 if record_cumulative (else (0,)), the first real step count
-    from check_from on at which the greedy path was optimal in the current layout
-    (optimal_length (2,) int64; -1 never, or not checked if optimal_length is 0),
-    the model calls spent and the real steps taken.
+
+@njit(cache=True)
+def _dyna_mcts_advance(next_state, reward, terminated, walls_after, start, switch_step,
+                       total_steps, episodes, max_steps_per_episode, record_cumulative,
+                       optimal_length, check_from, planner, budget, searches, from_current, c,
+                       unseen, rollout_depth, bootstrap, backup, update_tree, act_by_search,
+                       alpha, epsilon, gamma, q, m_next, m_reward, m_term, m_seen, m_n_seen,
+                       episode_steps, cumulative, root_q, progress, max_real_steps):
+    """dyna_mcts_run's loop, resumable: at most max_real_steps real steps, then return.
+
+    The model arrays, episode_steps, cumulative, root_q and progress (10,) int64 carry
+    the life over between calls, so slices draw exactly what one loop would.
     """
-    n_states = next_state.shape[1]
-    model = TabularModel(np.full((n_states, N_ACTIONS), -1, dtype=np.int64),
-                         np.zeros((n_states, N_ACTIONS)),
-                         np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
-                         np.zeros(n_states, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    model = TabularModel(m_next, m_reward, m_term, m_seen, m_n_seen)
     n = budget + 1
     tree = SearchTree(np.zeros(n, np.int64), np.full((n, N_ACTIONS), -1, np.int64),
                       np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.bool_),
                       np.zeros(n), np.zeros(n, np.int64))
-    episode_steps = np.zeros(episodes, dtype=np.int64)
-    cumulative = np.zeros(total_steps if record_cumulative else 0, dtype=np.int64)
-    root_q, scratch_q = np.zeros(N_ACTIONS), np.zeros(N_ACTIONS)
-    have_root = False
-    layout, s, t_episode, episode, goals, calls, found, t = 0, start, 0, 0, 0, 0, -1, 0
-    while t < total_steps:
+    scratch_q = np.zeros(N_ACTIONS)
+    layout, s, t_episode, episode = progress[_LAYOUT], progress[_STATE], progress[_T_EPISODE], \
+        progress[_EPISODE]
+    goals, calls, found, t = progress[_GOALS], progress[_CALLS], progress[_FOUND], progress[_T]
+    have_root = progress[_HAVE_ROOT] != 0
+    finished = progress[_FINISHED] != 0
+    stop_at = min(total_steps, t + max_real_steps)
+    while t < stop_at and not finished:
         if t == switch_step:
             layout = 1
             if walls_after[s]:
@@ -429,38 +430,124 @@ def dyna_mcts_run(next_state, reward, terminated, walls_after, start, switch_ste
             episode += 1
             t_episode = 0
             if episode == episodes:
-                break
-    return episode_steps, cumulative, found, calls, t
+                finished = True
+    if t >= total_steps:
+        finished = True
+    progress[_LAYOUT], progress[_STATE], progress[_T_EPISODE], progress[_EPISODE] = \
+        layout, s, t_episode, episode
+    progress[_GOALS], progress[_CALLS], progress[_FOUND], progress[_T] = goals, calls, found, t
+    progress[_HAVE_ROOT], progress[_FINISHED] = have_root, finished
+
+
+def _new_life(n_states: int, episodes: int, total_steps: int, record_cumulative: bool,
+              start: int) -> list[np.ndarray]:
+    """The arrays of an agent that has not acted yet (model, results, root_q, progress)."""
+    progress = np.zeros(10, dtype=np.int64)
+    progress[_STATE], progress[_FOUND] = start, -1
+    return [np.full((n_states, N_ACTIONS), -1, dtype=np.int64), np.zeros((n_states, N_ACTIONS)),
+            np.zeros((n_states, N_ACTIONS), dtype=np.bool_), np.zeros(n_states, dtype=np.int64),
+            np.zeros(1, dtype=np.int64), np.zeros(episodes, dtype=np.int64),
+            np.zeros(total_steps if record_cumulative else 0, dtype=np.int64),
+            np.zeros(N_ACTIONS), progress]
+
+
+def _real_steps_per_slice(runs: int, budget: int, rollout_depth: int) -> int:
+    """Real steps per run and slice: about SLICE_UPDATES model calls in all."""
+    return max(1, SLICE_UPDATES // (runs * (budget + 1) * (rollout_depth + 1)))
+
+
+def dyna_mcts_run(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+                  episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
+                  planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
+                  update_tree, act_by_search, alpha, epsilon, gamma, q):
+    """One agent's life: act, learn, remember, plan (Dyna-Q's tabular.planning or a search).
+
+    World tables next_state, reward, terminated: (2, n_states, 4), layout [0] until
+    real step switch_step (-1: never) and [1] after; walls_after (n_states,) bool (an
+    agent walled in at the switch is moved to start). An episode ends at a goal or
+    after max_steps_per_episode steps; the agent restarts at start. The life ends after
+    `episodes` episodes or total_steps real steps. q (n_states, 4) is updated in place.
+    With planner PLANNER_DYNA_Q the random draws are those of tabular.dyna_q_episodes
+    and dyna_q_plus.changing_maze_run (tests check it). Draws from numba's generator as
+    seeded (tabular.seed_numba); computed in slices, so Ctrl-C stops it.
+    Returns episode_steps (episodes,) int64, cumulative goals after each real step
+    (total_steps,) int64 if record_cumulative (else (0,)), the first real step count
+    from check_from on at which the greedy path was optimal in the current layout
+    (optimal_length (2,) int64; -1 never, or not checked if optimal_length is 0),
+    the model calls spent and the real steps taken.
+    """
+    life = _new_life(next_state.shape[1], episodes, total_steps, record_cumulative, start)
+    progress = life[-1]
+    while not progress[_FINISHED]:
+        _dyna_mcts_advance(next_state, reward, terminated, walls_after, start, switch_step,
+                           total_steps, episodes, max_steps_per_episode, record_cumulative,
+                           optimal_length, check_from, planner, budget, searches, from_current, c,
+                           unseen, rollout_depth, bootstrap, backup, update_tree, act_by_search,
+                           alpha, epsilon, gamma, q, *life,
+                           _real_steps_per_slice(1, budget, rollout_depth))
+    return life[5], life[6], int(progress[_FOUND]), int(progress[_CALLS]), int(progress[_T])
 
 
 @njit(cache=True, parallel=True)
+def _dyna_mcts_slice(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+                     episodes, max_steps_per_episode, record_cumulative, optimal_length,
+                     check_from, planner, budget, searches, from_current, c, unseen,
+                     rollout_depth, bootstrap, backup, update_tree, act_by_search, alpha,
+                     epsilon, gamma, run_seeds, rng_states, q, m_next, m_reward, m_term, m_seen,
+                     m_n_seen, episode_steps, cumulative, root_q, progress, max_real_steps):
+    """Advance every unfinished run by up to max_real_steps real steps, each on its own
+    saved generator state. Returns the number of runs still going."""
+    for run in prange(run_seeds.shape[0]):
+        if progress[run, _FINISHED]:
+            continue
+        if progress[run, _T] == 0:
+            np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
+        else:
+            restore_rng_state(rng_states[run])
+        _dyna_mcts_advance(
+            next_state, reward, terminated, walls_after, start, switch_step, total_steps,
+            episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
+            planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
+            update_tree, act_by_search, alpha, epsilon, gamma, q[run], m_next[run],
+            m_reward[run], m_term[run], m_seen[run], m_n_seen[run], episode_steps[run],
+            cumulative[run], root_q[run], progress[run], max_real_steps)
+        save_rng_state(rng_states[run])
+    going = 0
+    for run in range(run_seeds.shape[0]):
+        if not progress[run, _FINISHED]:
+            going += 1
+    return going
+
+
 def dyna_mcts_runs(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
                    episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
                    planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
                    update_tree, act_by_search, alpha, epsilon, gamma, run_seeds):
-    """dyna_mcts_run for each seed in run_seeds (runs,), in parallel; each run seeds its
-    thread's generator first, so results do not depend on threads.
+    """dyna_mcts_run for each seed in run_seeds (runs,), in parallel and in slices; each run
+    seeds its own generator first and keeps its state between slices, so results depend
+    neither on threads nor on slicing.
 
     Returns episode_steps (runs, episodes), cumulative (runs, total_steps or 0),
     steps_to_optimal (runs,), model_calls (runs,), real_steps (runs,), all int64,
     and q (runs, n_states, 4).
     """
-    runs = run_seeds.shape[0]
-    n_states = next_state.shape[1]
-    steps = np.zeros((runs, episodes), dtype=np.int64)
-    cumulative = np.zeros((runs, total_steps if record_cumulative else 0), dtype=np.int64)
-    found = np.zeros(runs, dtype=np.int64)
-    calls = np.zeros(runs, dtype=np.int64)
-    real = np.zeros(runs, dtype=np.int64)
+    runs, n_states = run_seeds.shape[0], next_state.shape[1]
     q = np.zeros((runs, n_states, N_ACTIONS))
-    for run in prange(runs):
-        np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
-        steps[run], cumulative[run], found[run], calls[run], real[run] = dyna_mcts_run(
-            next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-            episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
-            planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
-            update_tree, act_by_search, alpha, epsilon, gamma, q[run])
-    return steps, cumulative, found, calls, real, q
+    lives = [np.stack(arrays) for arrays in zip(
+        *(_new_life(n_states, episodes, total_steps, record_cumulative, start)
+          for _ in range(runs)), strict=True)]
+    rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
+    per_slice = _real_steps_per_slice(runs, budget, rollout_depth)
+    while _dyna_mcts_slice(next_state, reward, terminated, walls_after, start, switch_step,
+                           total_steps, episodes, max_steps_per_episode, record_cumulative,
+                           optimal_length, check_from, planner, budget, searches, from_current,
+                           c, unseen, rollout_depth, bootstrap, backup, update_tree,
+                           act_by_search, alpha, epsilon, gamma, run_seeds, rng_states, q, *lives,
+                           per_slice):
+        pass  # back in Python between slices: KeyboardInterrupt lands here
+    progress = lives[-1]
+    return (lives[5], lives[6], progress[:, _FOUND].copy(), progress[:, _CALLS].copy(),
+            progress[:, _T].copy(), q)
 
 
 # -- Python entry points ----------------------------------------------------------------------
@@ -496,6 +583,9 @@ class DynaMCTSResult:
         return self.steps.mean(axis=0)
 
 
+MAX_BUDGET = 1_000_000
+
+
 def _agent_settings(planner: str, budget: int, searches: int, roots: str, c: float, unseen: str,
                     rollout_depth: int, bootstrap: bool, backup: str, update: str, act: str,
                     alpha: float, epsilon: float, gamma: float) -> dict:
@@ -505,7 +595,8 @@ def _agent_settings(planner: str, budget: int, searches: int, roots: str, c: flo
     _choice("update", update, UPDATES)
     _choice("act", act, ACTS)
     _choice("roots", roots, ROOTS)
-    check_int("budget", budget, low=0)
+    # Each search holds budget + 1 nodes; a million is far past any useful search here.
+    check_int("budget", budget, low=0, high=MAX_BUDGET)
     check_int("searches", searches, low=1, high=max(budget, 1))
     check_number("c", c, low=0.0)
     check_int("rollout_depth", rollout_depth, low=0)
@@ -736,4 +827,3 @@ bounds_checked_from_python(uct_search)
 bounds_checked_from_python(backed_up_values)
 bounds_checked_from_python(search_and_update)
 bounds_checked_from_python(greedy_is_optimal)
-bounds_checked_from_python(dyna_mcts_run)
