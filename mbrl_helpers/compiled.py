@@ -53,12 +53,6 @@ class CheckedDispatcher(CPUDispatcher):
                 f"({error}); check the indices and the arrays' shapes") from None
 
 
-    def unchecked(self, *args, **kwargs):
-        """Call the kernel itself, skipping the Python-side checks (for runners that built
-        the arguments themselves)."""
-        return CPUDispatcher.__call__(self, *args, **kwargs)
-
-
 def checked(check: Callable[..., None]):
     """For an @njit function: run check(*args) on every call from Python."""
 

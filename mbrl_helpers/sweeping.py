@@ -27,7 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from mbrl_helpers.compiled import bounds_checked_from_python
+from mbrl_helpers.compiled import (
+    RNG_STATE_BYTES,
+    bounds_checked_from_python,
+    restore_rng_state,
+    save_rng_state,
+)
 from mbrl_helpers.envs import GridMaze, make_scaled_dyna_maze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
@@ -292,7 +297,57 @@ def dyna_q_episode(
             return steps, updates
 
 
+# An agent's progress between slices: Q updates, real steps, episodes done, and the episode
+# it became near-optimal in (0: not yet; -1: max_episodes passed without it).
+_UPDATES, _STEPS, _EPISODES, _RESULT = range(4)
+
+
 @njit(cache=True)
+def _until_near_optimal_advance(
+    next_state, reward, terminated, start, method, path_limit, max_episodes, planning_steps,
+    alpha, epsilon, gamma, theta, visits, updates_at, q, m_next, m_reward, m_term, pred, n_pred,
+    heap, prio, pos, size, seen_states, n_seen, progress, budget,
+):
+    """until_near_optimal's episodes, resumable: whole episodes until about `budget` updates
+    and steps were spent, then return (state in the arrays and progress (4,) int64)."""
+    work = 0
+    while progress[_RESULT] == 0 and work < budget:
+        if method == PRIORITIZED_SWEEPING:
+            steps, updates = prioritized_sweeping_episode(
+                next_state, reward, terminated, start, q, m_next, m_reward, m_term, pred, n_pred,
+                heap, prio, pos, size, planning_steps, alpha, epsilon, gamma, theta, visits, updates_at,
+            )
+        else:
+            steps, updates = dyna_q_episode(
+                next_state, reward, terminated, start, q, m_next, m_reward, m_term, seen_states, n_seen,
+                planning_steps, alpha, epsilon, gamma, visits, updates_at,
+            )
+        progress[_UPDATES] += updates
+        progress[_STEPS] += steps
+        progress[_EPISODES] += 1
+        work += steps + updates
+        if greedy_within(next_state, terminated, start, q, path_limit):
+            progress[_RESULT] = progress[_EPISODES]
+        elif progress[_EPISODES] >= max_episodes:
+            progress[_RESULT] = -1
+
+
+def _new_agent(n_states: int) -> list[np.ndarray]:
+    """Q, model, predecessors, priority queue and progress of an agent that has not acted."""
+    n_pairs = n_states * N_ACTIONS
+    return [np.zeros((n_states, N_ACTIONS)), np.full((n_states, N_ACTIONS), -1, dtype=np.int64),
+            np.zeros((n_states, N_ACTIONS)), np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
+            np.zeros((n_states, MAX_PREDECESSORS), dtype=np.int64),
+            np.zeros(n_states, dtype=np.int64), np.zeros(n_pairs, dtype=np.int64),
+            np.zeros(n_pairs), np.full(n_pairs, -1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.zeros(n_states, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.zeros(4, dtype=np.int64)]
+
+
+# Updates and real steps per run and slice (whole episodes): Ctrl-C is raised between slices.
+SLICE_WORK = 1 << 20
+
+
 def until_near_optimal(
     next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
     method: int, path_limit: int, max_episodes: int,
@@ -304,66 +359,69 @@ def until_near_optimal(
     method: PRIORITIZED_SWEEPING or DYNA_Q. The path is checked after every
     episode (as in the book's reference code). visits, updates_at (n_states,)
     are incremented in place. Returns (Q updates, real steps, episodes); episodes
-    is -1 if max_episodes passed without success.
+    is -1 if max_episodes passed without success. Draws from numba's generator as
+    seeded; computed in slices of whole episodes, so Ctrl-C stops it.
     """
-    n_states = next_state.shape[0]
-    q = np.zeros((n_states, N_ACTIONS))
-    m_next = np.full((n_states, N_ACTIONS), -1, dtype=np.int64)
-    m_reward = np.zeros((n_states, N_ACTIONS))
-    m_term = np.zeros((n_states, N_ACTIONS), dtype=np.bool_)
-    pred = np.zeros((n_states, MAX_PREDECESSORS), dtype=np.int64)
-    n_pred = np.zeros(n_states, dtype=np.int64)
-    n_pairs = n_states * N_ACTIONS
-    heap = np.zeros(n_pairs, dtype=np.int64)
-    prio = np.zeros(n_pairs)
-    pos = np.full(n_pairs, -1, dtype=np.int64)
-    size = np.zeros(1, dtype=np.int64)
-    seen_states = np.zeros(n_states, dtype=np.int64)
-    n_seen = np.zeros(1, dtype=np.int64)
-    total_updates = 0
-    total_steps = 0
-    for episode in range(1, max_episodes + 1):
-        if method == PRIORITIZED_SWEEPING:
-            steps, updates = prioritized_sweeping_episode(
-                next_state, reward, terminated, start, q, m_next, m_reward, m_term, pred, n_pred,
-                heap, prio, pos, size, planning_steps, alpha, epsilon, gamma, theta, visits, updates_at,
-            )
-        else:
-            steps, updates = dyna_q_episode(
-                next_state, reward, terminated, start, q, m_next, m_reward, m_term, seen_states, n_seen,
-                planning_steps, alpha, epsilon, gamma, visits, updates_at,
-            )
-        total_updates += updates
-        total_steps += steps
-        if greedy_within(next_state, terminated, start, q, path_limit):
-            return total_updates, total_steps, episode
-    return total_updates, total_steps, -1
+    agent = _new_agent(next_state.shape[0])
+    progress = agent[-1]
+    while progress[_RESULT] == 0:
+        _until_near_optimal_advance(next_state, reward, terminated, start, method, path_limit,
+                                    max_episodes, planning_steps, alpha, epsilon, gamma, theta,
+                                    visits, updates_at, *agent, SLICE_WORK)
+    return int(progress[_UPDATES]), int(progress[_STEPS]), int(progress[_RESULT])
 
 
 @njit(cache=True, parallel=True)
+def _until_near_optimal_slice(
+    next_state, reward, terminated, start, method, path_limit, max_episodes, planning_steps,
+    alpha, epsilon, gamma, theta, run_seeds, rng_states, visits, updates_at, q, m_next,
+    m_reward, m_term, pred, n_pred, heap, prio, pos, size, seen_states, n_seen, progress,
+    budget,
+):
+    """Advance every unfinished run by about `budget` updates and steps, each on its own
+    saved generator state. Returns the number of runs still going."""
+    for run in prange(run_seeds.shape[0]):
+        if progress[run, _RESULT] != 0:
+            continue
+        if progress[run, _EPISODES] == 0:
+            np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
+        else:
+            restore_rng_state(rng_states[run])
+        _until_near_optimal_advance(
+            next_state, reward, terminated, start, method, path_limit, max_episodes,
+            planning_steps, alpha, epsilon, gamma, theta, visits[run], updates_at[run], q[run],
+            m_next[run], m_reward[run], m_term[run], pred[run], n_pred[run], heap[run], prio[run],
+            pos[run], size[run], seen_states[run], n_seen[run], progress[run], budget)
+        save_rng_state(rng_states[run])
+    going = 0
+    for run in range(run_seeds.shape[0]):
+        if progress[run, _RESULT] == 0:
+            going += 1
+    return going
+
+
 def until_near_optimal_runs(
     next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
     method: int, path_limit: int, max_episodes: int,
     planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
     run_seeds: np.ndarray,
 ) -> np.ndarray:
-    """until_near_optimal for each seed (runs,), in parallel; (runs, 3) int64 rows
-    (Q updates, real steps, episodes)."""
-    runs = run_seeds.shape[0]
-    n_states = next_state.shape[0]
-    out = np.zeros((runs, 3), dtype=np.int64)
-    for run in prange(runs):
-        np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
-        visits = np.zeros(n_states, dtype=np.int64)
-        updates_at = np.zeros(n_states, dtype=np.int64)
-        updates, steps, episodes = until_near_optimal(
-            next_state, reward, terminated, start, method, path_limit, max_episodes,
-            planning_steps, alpha, epsilon, gamma, theta, visits, updates_at,
-        )
-        out[run, 0] = updates
-        out[run, 1] = steps
-        out[run, 2] = episodes
-    return out
+    """until_near_optimal for each seed (runs,), in parallel and in slices; (runs, 3) int64
+    rows (Q updates, real steps, episodes). Each run seeds its own generator first and
+    keeps its state between slices, so results depend neither on threads nor on slicing."""
+    runs, n_states = run_seeds.shape[0], next_state.shape[0]
+    visits = np.zeros((runs, n_states), dtype=np.int64)
+    updates_at = np.zeros((runs, n_states), dtype=np.int64)
+    agents = [np.stack(arrays) for arrays in zip(*(_new_agent(n_states) for _ in range(runs)),
+                                                 strict=True)]
+    rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
+    budget = max(1, SLICE_WORK // runs)
+    while _until_near_optimal_slice(next_state, reward, terminated, start, method, path_limit,
+                                    max_episodes, planning_steps, alpha, epsilon, gamma, theta,
+                                    run_seeds, rng_states, visits, updates_at, *agents, budget):
+        pass  # back in Python between slices: KeyboardInterrupt lands here
+    progress = agents[-1]
+    return progress[:, [_UPDATES, _STEPS, _RESULT]].copy()
 
 
 # -- experiments -----------------------------------------------------------------
@@ -509,7 +567,7 @@ def where_updates_go(
     seed_numba(run_seed)
     visits = np.zeros(maze.n_states, dtype=np.int64)
     updates_at = np.zeros(maze.n_states, dtype=np.int64)
-    total, _, _ = until_near_optimal.unchecked(  # arguments built here, from a checked maze
+    total, _, _ = until_near_optimal(
         tables.next_state, tables.reward, tables.terminated, tables.start, method,
         _path_limit(maze, factor), max_episodes, planning_steps, float(alpha), float(epsilon),
         float(gamma), float(theta), visits, updates_at,
@@ -525,4 +583,3 @@ bounds_checked_from_python(pq_pop)
 bounds_checked_from_python(greedy_within)
 bounds_checked_from_python(prioritized_sweeping_episode)
 bounds_checked_from_python(dyna_q_episode)
-bounds_checked_from_python(until_near_optimal)

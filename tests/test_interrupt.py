@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a sub
 
 WARM_UP = """
 import mbrl_helpers
-from mbrl_helpers import dyna_mcts, dyna_q_plus, envs, mcts, simulators, tabular
+from mbrl_helpers import dyna_mcts, dyna_q_plus, envs, mcts, simulators, sweeping, tabular
+sweeping.run_updates_until_near_optimal((1,), runs=2, seed=0)
 dyna_mcts.run_dyna_mcts("mbrl/DynaMaze-v0", budget=5, episodes=2, runs=2, seed=0)
 dyna_q_plus.run_changing_maze(envs.make_blocking_maze(), agent=1, steps=20, runs=2, seed=0)
 tabular.run_dyna_q("mbrl/DynaMaze-v0", planning_steps=5, episodes=2, runs=2, seed=0)
@@ -41,6 +42,9 @@ HUGE_RUNS = {
                      "steps=10**5, runs=30, seed=0, planning_steps=10**9)",
     "dyna_mcts": 'dyna_mcts.run_dyna_mcts("mbrl/DynaMaze-v0", budget=1000, episodes=10**6, '
                  'runs=30, seed=0)',
+    # gamma = 0: no value reaches S, so no greedy path is ever near-optimal
+    "sweeping": "sweeping.run_updates_until_near_optimal((1,), runs=30, seed=0, gamma=0.0, "
+                "max_episodes=10**9)",
     "q_snapshot": 'tabular.q_snapshot("mbrl/DynaMaze-v0", planning_steps=10**12, seed=0)',
     "mcts_search": "mcts.mcts_search(simulators.cartpole_step, [0.0, 0.0, 0.01, 0.0], "
                    "n_actions=2, n_simulations=2 * 10**7, depth=200, seed=0)",

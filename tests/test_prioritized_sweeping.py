@@ -198,3 +198,19 @@ def test_no_cell_has_more_predecessors_than_there_is_room_for():
         maze = make_scaled_dyna_maze(resolution)
         into = np.bincount(tables.next_state[maze.open_states()].ravel(), minlength=maze.n_states)
         assert into.max() <= 4 < sweeping.MAX_PREDECESSORS
+
+
+def test_slices_do_not_change_a_single_draw(monkeypatch):
+    """The runs return to Python between whole episodes (so Ctrl-C works), each run keeping
+    its generator state: one episode per slice gives the same counts."""
+    whole = sweeping.run_updates_until_near_optimal((1, 2), runs=3, seed=1)
+    maps = sweeping.where_updates_go(GridMaze(DYNA_MAZE_LAYOUT), sweeping.DYNA_Q, seed=1)
+    monkeypatch.setattr(sweeping, "SLICE_WORK", 1)
+    sliced = sweeping.run_updates_until_near_optimal((1, 2), runs=3, seed=1)
+    for name in whole.updates:
+        np.testing.assert_array_equal(sliced.updates[name], whole.updates[name])
+        np.testing.assert_array_equal(sliced.steps[name], whole.steps[name])
+        np.testing.assert_array_equal(sliced.episodes[name], whole.episodes[name])
+    again = sweeping.where_updates_go(GridMaze(DYNA_MAZE_LAYOUT), sweeping.DYNA_Q, seed=1)
+    for got, expected in zip(again, maps, strict=True):
+        np.testing.assert_array_equal(got, expected)
