@@ -384,6 +384,9 @@ def batched_search(
             parents = paths[grow, lengths[grow] - 1]
             actions = leaf_actions[grow]
             nxt, rewards, terminated = step_fn(tree.states[parents].copy(), actions.copy())
+            if not (np.all(np.isfinite(rewards)) and np.all(np.isfinite(nxt))):
+                raise ValueError("step_fn returned a non-finite reward or next state (NaN or "
+                                 "inf) during the search; the model's outputs must be finite")
             model_calls += 1
             expansions += grow.size
             new = tree.size + np.arange(grow.size)

@@ -347,3 +347,15 @@ def test_compiled_pieces_called_from_python_refuse_out_of_range_indices(pair, ac
     tables = GridMaze(["S.G"]).tables()
     _clear_or_ok(simulators.maze_step_one, tables.next_state, tables.reward, tables.terminated,
                  np.array([cell]), action, np.zeros(1))
+
+
+@FAST
+@given(bad=st.sampled_from([math.nan, math.inf, -math.inf]))
+def test_batched_search_reports_a_model_returning_non_finite_values(bad):
+    def step(states, actions):
+        return states + bad, np.full(len(actions), bad), np.zeros(len(actions), bool)
+
+    evaluate = puct.rollout_evaluator(simulators.cartpole_step, 2, 2, 0.99, seed=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        puct.batched_search(step, np.zeros(4), evaluate, n_actions=2, n_simulations=4,
+                            check_model=False)
