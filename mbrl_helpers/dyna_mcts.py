@@ -671,6 +671,9 @@ def run_dyna_mcts(
     Same seed, same result, whatever the number of threads.
     """
     grid = as_maze(maze)
+    if isinstance(grid, ChangingMaze):
+        raise ValueError("run_dyna_mcts runs on a maze whose walls stay put; this maze changes "
+                         "its walls after switch_step steps: run it with run_dyna_mcts_changing")
     settings = _agent_settings(planner, budget, searches, roots, c, unseen, rollout_depth,
                                bootstrap, backup, update, act, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)

@@ -33,7 +33,7 @@ from mbrl_helpers.compiled import (
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.envs import GridMaze, make_scaled_dyna_maze
+from mbrl_helpers.envs import ChangingMaze, GridMaze, make_scaled_dyna_maze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     epsilon_greedy,
@@ -560,6 +560,8 @@ def where_updates_go(
     if method not in METHOD_NAMES:
         raise ValueError(f"method must be PRIORITIZED_SWEEPING (0) or DYNA_Q (1), got {method!r}")
     _check_sweeping_params(planning_steps, alpha, epsilon, gamma, theta, factor)
+    if not isinstance(maze, GridMaze) or isinstance(maze, ChangingMaze):
+        raise TypeError(f"maze must be a GridMaze whose walls stay put, got {type(maze).__name__}")
     tables = maze.tables()
     (run_seed,) = run_seeds_from(seed, 1)
     from mbrl_helpers.tabular import seed_numba

@@ -359,3 +359,10 @@ def test_batched_search_reports_a_model_returning_non_finite_values(bad):
     with pytest.raises(ValueError, match="non-finite"):
         puct.batched_search(step, np.zeros(4), evaluate, n_actions=2, n_simulations=4,
                             check_model=False)
+
+
+def test_changing_mazes_are_refused_by_the_other_fixed_maze_runners():
+    with pytest.raises(ValueError, match="run_dyna_mcts_changing"):
+        dyna_mcts.run_dyna_mcts("mbrl/ShortcutMaze-v0", budget=2, episodes=1, runs=1, seed=0)
+    with pytest.raises(TypeError, match="walls stay put"):
+        sweeping.where_updates_go(envs.make_blocking_maze(), sweeping.DYNA_Q, seed=0)
