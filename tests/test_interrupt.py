@@ -1,7 +1,8 @@
 """Every long computation stops on Ctrl-C ("Interrupt kernel" in Jupyter sends SIGINT).
 
-Each test starts a subprocess on a run that would take hours, waits until it is
-inside the run, sends SIGINT and expects KeyboardInterrupt within 2 seconds.
+A subprocess starts runs that would take hours, one after the other; for each the
+test waits until it is inside the run, sends SIGINT and expects KeyboardInterrupt
+within 2 seconds.
 """
 
 from __future__ import annotations
@@ -53,32 +54,37 @@ HUGE_RUNS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HUGE_RUNS))
-def test_sigint_stops_a_huge_run_within_two_seconds(name):
-    script = textwrap.dedent(WARM_UP) + textwrap.dedent(f"""
-        import sys, time
-        print("inside", flush=True)
-        started = time.perf_counter()
+def test_sigint_stops_every_huge_run_within_two_seconds():
+    """One subprocess runs the huge runs one after the other; for each, this test waits
+    until it is inside the run, sends SIGINT and times how long KeyboardInterrupt takes."""
+    names = sorted(HUGE_RUNS)
+    cases = "".join(f"""
+        print("inside {name}", flush=True)
         try:
             {HUGE_RUNS[name]}
+            print("finished {name}", flush=True)
         except KeyboardInterrupt:
-            print(f"interrupted after {{time.perf_counter() - started:.2f}} s", flush=True)
-            sys.exit(42)
-        print("finished", flush=True)
-    """)
+            print("interrupted {name}", flush=True)
+    """ for name in names)
+    script = textwrap.dedent(WARM_UP) + textwrap.dedent(cases)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    waited = {}
     try:
-        assert proc.stdout.readline().strip() == "inside", proc.stderr.read()
-        time.sleep(1.0)  # well inside the run
-        assert proc.poll() is None, "the run ended before the signal"
-        sent = time.perf_counter()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        waited = time.perf_counter() - sent
+        for name in names:
+            line = proc.stdout.readline().strip()
+            assert line == f"inside {name}", f"{line!r}; stderr: {proc.stderr.read()[-2000:]}"
+            time.sleep(1.0)  # well inside the run
+            assert proc.poll() is None, f"{name}: the process ended before the signal"
+            sent = time.perf_counter()
+            proc.send_signal(signal.SIGINT)
+            line = proc.stdout.readline().strip()
+            waited[name] = time.perf_counter() - sent
+            assert line == f"interrupted {name}", f"{name}: expected KeyboardInterrupt, got {line!r}"
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()[-2000:]
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 42, f"expected KeyboardInterrupt; stdout {out!r} stderr {err[-2000:]}"
-    assert waited < 2.0, f"took {waited:.2f} s to stop after SIGINT"
+    slow = {name: round(seconds, 2) for name, seconds in waited.items() if seconds >= 2.0}
+    assert not slow, f"seconds from SIGINT to KeyboardInterrupt: {slow}"
