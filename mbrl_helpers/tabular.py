@@ -451,7 +451,8 @@ def q_snapshot(
 
     Figure 8.3 is this with episode=2, fraction=0.5. The agent is run once to
     learn how long that episode is, then rerun with the same seed and stopped
-    halfway: the two runs are identical up to that point.
+    halfway: the two runs are identical up to that point. max_steps_per_episode: an
+    episode stops there even without reaching the goal (a RuntimeWarning says so).
     """
     grid = _fixed_maze(maze, "q_snapshot")
     _check_agent_params(planning_steps, alpha, epsilon, gamma)
