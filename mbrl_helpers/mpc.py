@@ -65,7 +65,7 @@ class MPCConfig:
     propagation: str = "tsinf"        # "ts1", "tsinf" (PETS' trajectory sampling) or "mean" of members
     gamma: float = 0.99               # discount of the planned rewards and of the terminal value
     terminal_value: bool = True       # add gamma^H V(s_H) of a learned value at the plan's end
-    value_updates: int = 300          # TD(0) updates of V per refit (batch value_batch)
+    value_updates: int = 1_000        # TD(0) updates of V per refit (batch value_batch)
     value_batch: int = 256            # transitions per value update
     value_target_every: int = 50      # value updates between copies to the target network
     warmup_steps: int = 200           # real steps of a uniformly random policy before the first fit
