@@ -51,10 +51,12 @@ DQN_BUDGET = 20_000         # real steps per updates-matched DQN run at most
 SIMPLE_CONTROL_BUDGET = 10_000   # real steps per DQN run at the simple recipe's replay ratio
 SIMPLE_MBRL_UPDATES = 7     # the simple MBRL recipe's measured 7.1 DQN updates per real step (imagined.md)
 MAX_EPISODES = 40
-GRID_H = (5, 10, 15, 20, 30)
-GRID_N = (10, 25, 50, 100, 200)
-GRID_EPISODES = 3           # real episodes per grid cell
+ABLATION_BUDGET = 2_000     # real steps per ablation run at most
+GRID_H = (5, 10, 15, 25)
+GRID_N = (10, 30, 100, 300)
+GRID_EPISODES = 2           # real episodes per grid cell
 GRID_TRAIN_STEPS = 1_000    # real steps of the loop (default setting, seed 0) before the model is frozen
+GRID_EPISODE_STEPS = 200    # grid episodes are cut after this many real steps (CartPole's 500 cost too much)
 
 Runner = Callable[[int], dict]
 
@@ -64,7 +66,8 @@ def mpc_record(result: mpc.MBRLResult, label: str) -> dict:
             "returns": np.round(result.returns, 2).tolist(),
             "eval_returns": np.round(result.eval_returns, 2).tolist(),
             "model_error": np.round(result.model_error, 4).tolist(),
-            "plan_ms": np.round(result.plan_ms, 2).tolist(), "model_ms": np.round(result.model_ms, 2).tolist(),
+            "plan_ms": np.round(result.plan_ms, 2).tolist(),
+            "model_ms": np.round(result.model_ms, 2).tolist(),
             "steps_to_solve": result.steps_to_solve, "updates": result.updates,
             "model_updates": result.model_updates, "wall_time": round(result.wall_time, 1),
             "end_states": np.round(result.extra["end_states"], 3).tolist()}
@@ -74,7 +77,8 @@ def mpc_run(env_id: str, label: str, budget: int, quick: bool, **kwargs) -> Runn
     def run(seed: int) -> dict:
         config = mpc.default_config(env_id)
         if quick:
-            config = replace(config, horizon=5, samples=20, iterations=2, eval_episodes=1, max_episode_steps=50,
+            config = replace(config, horizon=5, samples=20, iterations=2, eval_episodes=1,
+                             max_episode_steps=50,
                              value_updates=20, model=replace(config.model, max_epochs=3, hidden=16))
         result = mpc.run_mbrl(env_id, episodes=MAX_EPISODES if not quick else 2, seed=seed, config=config,
                               max_real_steps=budget if not quick else 300, **kwargs)
@@ -85,7 +89,8 @@ def mpc_run(env_id: str, label: str, budget: int, quick: bool, **kwargs) -> Runn
 def dqn_record(result: dqn.RunResult) -> dict:
     return {"label": result.label, "seed": result.seed, "eval_steps": result.eval_steps.tolist(),
             "eval_returns": result.eval_returns.tolist(), "steps_to_solve": result.steps_to_solve,
-            "real_steps": result.real_steps, "updates": result.updates, "wall_time": round(result.wall_time, 1)}
+            "real_steps": result.real_steps, "updates": result.updates,
+            "wall_time": round(result.wall_time, 1)}
 
 
 def dqn_run(updates_per_step: int, budget: int, quick: bool) -> Runner:
@@ -105,21 +110,27 @@ def mpc_updates_per_step() -> int:
 
 
 def parts(quick: bool = False, part: str = "") -> dict[str, dict[str, Runner]]:
-    b = MPC_BUDGET
+    b, a = MPC_BUDGET, ABLATION_BUDGET
     return {
         "cartpole": {"MPC, CEM, learned ensemble + terminal value": mpc_run("CartPole-v1", "MPC", b, quick)},
         "pendulum": {"MPC, CEM, learned ensemble": mpc_run("Pendulum-v1", "MPC", b, quick)},
         "ablations": {
-            "CartPole, horizon 15, no terminal value": mpc_run("CartPole-v1", "H15", b, quick, terminal_value=False),
-            "CartPole, horizon 30, no terminal value": mpc_run("CartPole-v1", "H30", b, quick, terminal_value=False,
-                                                               horizon=30 if not quick else 6),
-            "CartPole, random shooting + terminal value": mpc_run("CartPole-v1", "RS", b, quick, planner="random"),
-            "CartPole, model fitted once on the warm-up data": mpc_run("CartPole-v1", "once", b, quick, refit=False),
-            "CartPole, true model + terminal value": mpc_run("CartPole-v1", "true", b, quick,
-                                                            true_model=simulators.cartpole_step),
-            "Pendulum, random shooting": mpc_run("Pendulum-v1", "RS", b, quick, planner="random"),
-            "Pendulum, model fitted once on the warm-up data": mpc_run("Pendulum-v1", "once", b, quick, refit=False),
-            "Pendulum, true model": mpc_run("Pendulum-v1", "true", b, quick, true_model=simulators.pendulum_step),
+            "CartPole, horizon 15, no terminal value":
+                mpc_run("CartPole-v1", "H15", a, quick, terminal_value=False),
+            "CartPole, horizon 30, no terminal value":
+                mpc_run("CartPole-v1", "H30", a, quick, terminal_value=False, horizon=30 if not quick else 6),
+            "CartPole, model fitted once on the warm-up data":
+                mpc_run("CartPole-v1", "once", a, quick, refit=False),
+            "CartPole, true model + terminal value":
+                mpc_run("CartPole-v1", "true", a, quick, true_model=simulators.cartpole_step),
+            "Pendulum, model fitted once on the warm-up data":
+                mpc_run("Pendulum-v1", "once", a, quick, refit=False),
+            "Pendulum, true model":
+                mpc_run("Pendulum-v1", "true", a, quick, true_model=simulators.pendulum_step),
+            "CartPole, random shooting + terminal value":
+                mpc_run("CartPole-v1", "RS", a, quick, planner="random"),
+            "Pendulum, random shooting":
+                mpc_run("Pendulum-v1", "RS", a, quick, planner="random"),
         },
         "dqn_control": ({} if quick or part != "dqn_control" else
                         {f"DQN, {mpc_updates_per_step()} updates/step (updates-matched to MPC)":
@@ -159,17 +170,19 @@ def grid_cells(env_id: str, quick: bool = False) -> dict:
     hs, ns, episodes = (GRID_H, GRID_N, GRID_EPISODES) if not quick else ((3, 5), (10, 20), 1)
     train_steps = GRID_TRAIN_STEPS if not quick else 150
     if quick:
-        config = replace(config, max_episode_steps=20, value_updates=10, model=replace(config.model, max_epochs=2))
+        config = replace(config, max_episode_steps=20, value_updates=10,
+                         model=replace(config.model, max_epochs=2))
     model = mpc.train_frozen(env_id, config, seed=0, real_steps=train_steps)
     cells = {}
     for h in hs:
         for n in ns:
-            cell = replace(config, horizon=h, samples=n)
+            cell = replace(config, horizon=h, samples=n, max_episode_steps=GRID_EPISODE_STEPS)
             returns, ms = mpc.evaluate_frozen(model, cell, episodes=episodes, seed=100)
             cells[f"H={h} N={n}"] = {"horizon": h, "samples": n, "returns": np.round(returns, 1).tolist(),
                                      "ms_per_step": round(ms, 2)}
             print(env_id, h, n, np.round(returns), round(ms, 1), flush=True)
     return {"horizons": list(hs), "samples": list(ns), "episodes": episodes, "train_steps": train_steps,
+            "episode_steps": GRID_EPISODE_STEPS,
             "cells": cells}
 
 
@@ -193,7 +206,11 @@ def load_runs(pattern: str) -> tuple[dict, dict]:
     return runs, machine
 
 
-def budget_of(name: str) -> int:
+def budget_of(name: str, part: str = "") -> int:
+    if part == "ablations":
+        return ABLATION_BUDGET
+    if "bench_imagined" in name:
+        return 40_000
     if "simple MBRL" in name:
         return SIMPLE_CONTROL_BUDGET
     return DQN_BUDGET if name.startswith("DQN") else MPC_BUDGET
@@ -204,7 +221,7 @@ def task_of(name: str, part: str) -> str:
 
 
 def summarise(name: str, runs: list[dict], part: str) -> dict:
-    budget = budget_of(name)
+    budget = budget_of(name, part)
     summary = imagined.steps_to_solve_summary([r["steps_to_solve"] for r in runs], budget)
     last = [r["real_steps"][-1] if isinstance(r["real_steps"], list) else r["real_steps"] for r in runs]
     row = {"method": name, "task": task_of(name, part), "part": part, **summary,
@@ -223,6 +240,21 @@ def summarise(name: str, runs: list[dict], part: str) -> dict:
     return row
 
 
+REUSED_CONTROL = "imagined.model_free.4_updates.json"   # bench_imagined.py's DQN at 4 updates per real step
+
+
+def reused_dqn_control() -> dict:
+    """The updates-matched control when MPC makes at most 4 updates per real step: bench_imagined.py's
+    DQN runs at 4 updates per real step (dqn.train_dqn, seeds 0-4, the same evaluation protocol, budget
+    40,000 real steps) already are that control, so they are reused rather than run again."""
+    matched = mpc_updates_per_step()
+    if matched != 4:
+        raise SystemExit(f"MPC makes {matched} updates per real step: run --part dqn_control")
+    stored = json.loads((RESULTS / REUSED_CONTROL).read_text())
+    (name, runs), = stored["runs"].items()
+    return {"DQN, 4 updates/step (updates-matched to MPC; bench_imagined.py's runs)": runs}
+
+
 def fmt(value: float, budget: int) -> str:
     return f"> {budget:,}" if not np.isfinite(value) else f"{value:,.0f}"
 
@@ -232,6 +264,8 @@ def report() -> dict:
     for part in ("cartpole", "pendulum", "ablations", "dqn_control", "simple_control"):
         runs, m = load_runs(f"mpc.{part}.json")
         parts_runs[part], machine = runs, m or machine
+    if not parts_runs["dqn_control"] and parts_runs["cartpole"]:
+        parts_runs["dqn_control"] = reused_dqn_control()
     rows = [summarise(name, runs, part) for part, named in parts_runs.items() for name, runs in named.items()]
     by = {r["method"]: r for r in rows}
     mpc_row = by.get("MPC, CEM, learned ensemble + terminal value")
@@ -246,14 +280,15 @@ def report() -> dict:
                                    "random warm-up; evaluation episodes are not counted"}
     (RESULTS / "mpc.json").write_text(json.dumps(merged))
     lines = ["# MPC in the model-based RL loop: real steps to solve", "",
-             "Solved: mean return of 5 real evaluation episodes after a training episode >= 475 (CartPole-v1)",
-             "or >= -200 (Pendulum-v1). Real steps include the random warm-up (200 steps); evaluation",
-             "episodes are not counted and their data is not used. Unsolved runs count as more than the",
-             "budget. Updates: gradient steps of model fitting (one Adam step of all ensemble members at",
+             "Solved: mean return of 5 real evaluation episodes after a training episode >= 475",
+             "(CartPole-v1) or >= -200 (Pendulum-v1). Real steps include the random warm-up (200 steps);",
+             "evaluation episodes are not counted and their data is not used. Unsolved runs count as more",
+             "than the budget. Updates: gradient steps of model fitting (one Adam step of all ensemble members at",
              "once) plus the terminal value's TD updates, per real step; DQN's are its own updates.",
              "ms / real step: wall time of planning per real step on one torch thread (model calls in",
              "brackets); for DQN, wall time of the whole run per real step. The machine was shared.", "",
-             "| task | method | seeds | solved | median real steps | quartiles | budget | real steps by seed | "
+             "| task | method | seeds | solved | median real steps | quartiles | budget | "
+             "real steps by seed | "
              "updates / real step | ms / real step (model) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -272,7 +307,8 @@ def report() -> dict:
         for env_id in ("CartPole-v1", "Pendulum-v1"):
             g = grid[env_id]
             lines += ["", f"Slider grid, {env_id}: mean return of {g['episodes']} real episodes (ms per real "
-                      f"step) with the model frozen after {g['train_steps']:,} real steps of the default loop",
+                      f"step) with the model frozen after {g['train_steps']:,} real steps of the default "
+                      "loop",
                       "", "| H \\ N | " + " | ".join(str(n) for n in g["samples"]) + " |",
                       "| --- |" + " --- |" * len(g["samples"])]
             for h in g["horizons"]:

@@ -768,7 +768,8 @@ def check_cem_refit_categorical(student_fn: Callable) -> bool:
             hint += (" You returned the elites' action shares alone: keep `smoothing` of the old "
                      "distribution, so one unlucky batch of elites cannot collapse it.")
         elif np.allclose(got, (1 - smoothing) * probs + smoothing * shares):
-            hint += " The weights are swapped: `smoothing` multiplies the old probs, the rest goes to the elites."
+            hint += (" The weights are swapped: `smoothing` multiplies the old probs, the rest goes to "
+                     "the elites.")
         elif np.allclose(got, smoothing * probs + (1 - smoothing) * counts):
             hint += (" Use the share of elites taking each action (count / number of elites), so each "
                      "row stays a distribution summing to 1.")
@@ -783,7 +784,7 @@ def _score_reference(rewards: np.ndarray, terminated: np.ndarray, gamma: float) 
 
 
 def check_score_with_termination(student_fn: Callable) -> bool:
-    """Check the MPC objective of N imagined rollouts fn(rewards (N, H), terminated (N, H) bool, gamma) -> (N,).
+    """Check the MPC objective of N imagined rollouts fn(rewards (N, H), terminated (N, H), gamma) -> (N,).
 
     J = sum_t gamma^t r_t over the steps up to and including the first predicted termination
     (that step's reward counts, as gymnasium pays it; nothing after it), as mpc.score_sequences.
@@ -800,7 +801,8 @@ def check_score_with_termination(student_fn: Callable) -> bool:
         expected = _score_reference(rewards, terminated, gamma)
         got, error = _call(student_fn, rewards.copy(), terminated.copy(), gamma)
         got, error = _array(got, error, (n,))
-        case = f"Input: rewards={rewards.tolist()}, terminated={terminated.astype(int).tolist()}, gamma={gamma}."
+        case = (f"Input: rewards={rewards.tolist()}, terminated={terminated.astype(int).tolist()}, "
+                f"gamma={gamma}.")
         if error:
             return _report(False, name, f"{case}\n{error}")
         if np.allclose(got, expected):

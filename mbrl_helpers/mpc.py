@@ -245,7 +245,8 @@ def member_step_fn(ensemble: models.Ensemble, propagation: str = "tsinf",
             p_term = out[:, -1].sigmoid() if cfg.termination == "learned" else None
         nxt = out[:, :d] + s if cfg.predict_delta else out[:, :d]
         if cfg.termination == "cartpole":
-            term = (nxt[:, 0].abs() > models.CARTPOLE_X_LIMIT) | (nxt[:, 2].abs() > models.CARTPOLE_THETA_LIMIT)
+            term = ((nxt[:, 0].abs() > models.CARTPOLE_X_LIMIT)
+                    | (nxt[:, 2].abs() > models.CARTPOLE_THETA_LIMIT))
             term = term.numpy()
         elif cfg.termination == "learned":
             term = p_term.numpy() > 0.5
@@ -276,8 +277,8 @@ class Scores(NamedTuple):
 
 
 def score_sequences(step_fn: StepFn, state: np.ndarray, actions: np.ndarray, *, particles: int = 1,
-                    gamma: float = 1.0, value: ValueFn | None = None, ts1_rng: np.random.Generator | None = None
-                    ) -> Scores:
+                    gamma: float = 1.0, value: ValueFn | None = None,
+                    ts1_rng: np.random.Generator | None = None) -> Scores:
     """The MPC objective of N action sequences from one real state, by the model.
 
     state (D,); actions (N, H) int64 or (N, H, A) float64. Each sequence is rolled out by
@@ -636,7 +637,8 @@ def run_mbrl(env: str | gym.Env, *, episodes: int, seed: int, planner: str | Non
         if value is not None and (refit or episode == 0):
             value.fit(data, rng)
         clock = ModelClock()
-        step_fn = true_model if true_model is not None else member_step_fn(ensemble, config.propagation, clock)
+        step_fn = (true_model if true_model is not None
+                   else member_step_fn(ensemble, config.propagation, clock))
         controller = MPCController(step_fn, space, config, rng, value, clock)
         ret, new = run_episode(env, controller, seed=seed + 1000 + episode,
                                max_steps=config.max_episode_steps)
@@ -649,8 +651,10 @@ def run_mbrl(env: str | gym.Env, *, episodes: int, seed: int, planner: str | Non
         out["model_ms"].append(1000 * clock.seconds / max(1, controller.steps))
         if evaluate_every_episode:
             eval_rng = np.random.default_rng([seed, episode, 1])
-            score = evaluate(env, lambda: MPCController(step_fn, space, config, eval_rng, value),
-                             config.eval_episodes, seed=10_000 * (seed + 1) + len(data))
+            def make(step_fn: StepFn = step_fn, eval_rng: np.random.Generator = eval_rng) -> MPCController:
+                return MPCController(step_fn, space, config, eval_rng, value)
+
+            score = evaluate(env, make, config.eval_episodes, seed=10_000 * (seed + 1) + len(data))
         else:
             score = math.nan
         out["eval_returns"].append(score)
@@ -688,15 +692,15 @@ def train_frozen(env_id: str, config: MPCConfig, *, seed: int, real_steps: int) 
 
 def evaluate_frozen(model: FrozenModel, config: MPCConfig, *, episodes: int, seed: int
                     ) -> tuple[np.ndarray, float]:
-    """Real returns (episodes,) of MPC with a frozen model (resets seed, seed + 1, ...), and the
-    wall ms of planning per real step."""
+    """Real returns (episodes,) of MPC with a frozen model (resets seed, seed + 1, ...; episodes cut
+    at config.max_episode_steps), and the wall ms of planning per real step."""
     env = gym.make(model.env_id)
     rng = np.random.default_rng(seed)
     returns, seconds, steps = [], 0.0, 0
     for i in range(episodes):
         controller = MPCController(model.step_fn, model.space, config, rng,
                                    model.value if config.terminal_value else None)
-        returns.append(run_episode(env, controller, seed=seed + i)[0])
+        returns.append(run_episode(env, controller, seed=seed + i, max_steps=config.max_episode_steps)[0])
         seconds, steps = seconds + controller.seconds, steps + controller.steps
     return np.array(returns), 1000 * seconds / steps
 

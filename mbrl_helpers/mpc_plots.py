@@ -3,7 +3,7 @@
     load_mpc_results(name)        benchmarks/results/mpc.json or mpc.grid.json
     mpc_curves_figure(curves, ...)  evaluation return vs real steps, median and quartiles over seeds
     grid_figure(horizon, samples, env_id, grid)   the H x N slider: return and ms per step
-    plans_figure(plan, ...)       the sampled plans' imagined trajectories at one real state, elites highlighted
+    plans_figure(plan, ...)       the sampled plans' imagined trajectories at one real state
     plan_angle(states, env_id)    the angle the figures draw: CartPole's pole, Pendulum's pendulum
 """
 
@@ -100,15 +100,16 @@ def grid_figure(horizon: int = 15, samples: int = 100, *, env_id: str = "CartPol
     right.plot([horizon], [cell["ms_per_step"]], "o", markersize=12, markerfacecolor="none",
                markeredgecolor="black")
     left.set_xlabel("planning horizon H (model steps)")
-    left.set_ylabel(f"mean real return ({g['episodes']} episodes)")
+    left.set_ylabel(f"mean real return ({g['episodes']} episodes of {g.get('episode_steps', 'all')} steps)")
     right.set_xlabel("planning horizon H (model steps)")
     right.set_ylabel("planning time (ms per real step, 1 thread)")
     right.set_yscale("log")
     left.legend(frameon=False, fontsize=8)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{env_id}, model frozen after {g['train_steps']:,} real steps: H = {horizon}, N = {samples} "
-                 f"-> return {np.mean(cell['returns']):.0f}, {cell['ms_per_step']:.0f} ms per step", fontsize=10)
+    fig.suptitle(f"{env_id}, model frozen after {g['train_steps']:,} real steps: H = {horizon}, "
+                 f"N = {samples} -> return {np.mean(cell['returns']):.0f}, {cell['ms_per_step']:.0f} ms "
+                 "per step", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -137,7 +138,8 @@ def plans_figure(plan: object, *, env_id: str = "CartPole-v1", dt: float = 0.02,
     elites = set(int(e) for e in plan.elites)
     drawn = [i for i in range(mean.shape[0]) if i not in elites][:max_drawn]
     for j, i in enumerate(drawn):
-        ax.plot(t, mean[i], color="#999999", linewidth=0.6, alpha=0.5, label="sampled plans" if j == 0 else None)
+        ax.plot(t, mean[i], color="#999999", linewidth=0.6, alpha=0.5,
+                label="sampled plans" if j == 0 else None)
     for j, i in enumerate(plan.elites):
         ax.plot(t, mean[i], color=plots.COLOURS[2], linewidth=1.4, linestyle="--",
                 label="elites" if j == 0 else None)

@@ -20,7 +20,8 @@ def test_refit_check_accepts_the_reference_and_names_mistakes(capsys):
     mistakes = {
         "shares alone": lambda p, e, s: refit(p, e, 0.0),
         "weights are swapped": lambda p, e, s: refit(p, e, 1 - s),
-        "count / number of elites": lambda p, e, s: s * p + (1 - s) * (e[..., None] == np.arange(p.shape[1])).sum(0),
+        "count / number of elites":
+            lambda p, e, s: s * p + (1 - s) * (e[..., None] == np.arange(p.shape[1])).sum(0),
         "NotImplementedError": stub,
         "shape": lambda p, e, s: p[0],
     }

@@ -187,7 +187,8 @@ def test_run_mbrl_cartpole_shapes_and_same_seed_same_result():
     again = mpc.run_mbrl("CartPole-v1", episodes=2, seed=3, config=config)
     assert first.returns.shape == first.real_steps.shape == (2,)
     assert first.real_steps.dtype == np.int64 and first.real_steps[0] > config.warmup_steps
-    assert np.array_equal(first.returns, again.returns) and np.array_equal(first.eval_returns, again.eval_returns)
+    assert np.array_equal(first.returns, again.returns)
+    assert np.array_equal(first.eval_returns, again.eval_returns)
     assert np.array_equal(first.model_error, again.model_error)
     assert first.updates > first.model_updates > 0   # the terminal value's TD updates count too
     assert np.all(first.plan_ms >= first.model_ms)
@@ -205,7 +206,8 @@ def test_run_mbrl_pendulum_and_a_changed_cartpole():
 def test_keywords_override_the_lesson_defaults():
     result = mpc.run_mbrl("CartPole-v1", episodes=1, seed=0, planner="random", horizon=4,
                           config=tiny_config(CARTPOLE), terminal_value=False)
-    assert result.config.planner == "random" and result.config.horizon == 4 and result.updates == result.model_updates
+    assert result.config.planner == "random" and result.config.horizon == 4
+    assert result.updates == result.model_updates
 
 
 def test_true_model_and_fit_once_variants_run():

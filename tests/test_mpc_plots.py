@@ -1,11 +1,11 @@
 """The MPC lesson's figures and slider callback (drawn from a small fake grid, and from a real plan)."""
 
-import mbrl_helpers  # noqa: F401
-
 import time
 
 import gymnasium as gym
 import matplotlib
+
+import mbrl_helpers  # noqa: F401
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -18,7 +18,8 @@ from mbrl_helpers.simulators import cartpole_step, pendulum_step  # noqa: E402
 
 def fake_grid():
     env = {"horizons": [5, 15], "samples": [10, 100], "episodes": 2, "train_steps": 1000,
-           "cells": {f"H={h} N={n}": {"horizon": h, "samples": n, "returns": [h * n, h], "ms_per_step": h * n / 50}
+           "cells": {f"H={h} N={n}": {"horizon": h, "samples": n, "returns": [h * n, h],
+                                      "ms_per_step": h * n / 50}
                      for h in (5, 15) for n in (10, 100)}}
     return {"CartPole-v1": env, "Pendulum-v1": env}
 
