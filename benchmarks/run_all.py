@@ -40,6 +40,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench_imagined.py", (("--part", "model_free"), ("--part", "model_based"),
                                     ("--part", "grid"), ("--report",)),
               "04: real steps to solve CartPole-v1, DQN vs learning from a model", 60),
+    # MPC's parts are resumable like bench_imagined's; --report merges them (the DQN control needs
+    # the cartpole part's updates per real step, so it runs after it)
+    Benchmark("bench_mpc.py", (("--part", "cartpole"), ("--part", "pendulum"), ("--part", "ablations"),
+                               ("--part", "grid"), ("--report",)),
+              "MPC lesson: real steps to solve CartPole-v1 and Pendulum-v1, planning cost, slider grid", 90),
     Benchmark("bench_mcts.py", ((),), "05: UCT simulations/s on CartPole vs a naive reference", 2),
     Benchmark("bench_dyna_mcts.py", ((),), "06: Dyna-MCTS vs Dyna-Q at equal budgets of model calls", 2),
     Benchmark("bench_learned_mcts.py", ((),), "06: tree search on a learned CartPole model vs the true one",

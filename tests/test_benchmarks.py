@@ -90,3 +90,10 @@ def test_learned_mcts_benchmark_runs_in_quick_mode():
     assert set(row["returns"]) >= {"true simulator"} and len(row["returns"]) == 4
     assert all(len(by_depth) == len(row["settings"]["depths"]) for by_depth in row["returns"].values())
     assert "| true simulator |" in bench.report(row)
+
+
+def test_mpc_benchmark_runs_in_quick_mode(capsys):
+    bench = load("bench_mpc")
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "cartpole | MPC" in out and "pendulum | MPC" in out and "elapsed" in out
