@@ -52,10 +52,10 @@ SIMPLE_CONTROL_BUDGET = 10_000   # real steps per DQN run at the simple recipe's
 SIMPLE_MBRL_UPDATES = 7     # the simple MBRL recipe's measured 7.1 DQN updates per real step (imagined.md)
 MAX_EPISODES = 40
 ABLATION_BUDGET = 2_000     # real steps per ablation run at most
-GRID_H = (5, 10, 15, 25)
+GRID_H = (5, 10, 15, 20, 30)
 GRID_N = (10, 30, 100, 300)
 GRID_EPISODES = 2           # real episodes per grid cell
-GRID_TRAIN_STEPS = 1_000    # real steps of the loop (default setting, seed 0) before the model is frozen
+GRID_TRAIN_STEPS = 2_000    # real steps of the loop (default setting, seed 0) before the model is frozen
 GRID_EPISODE_STEPS = 200    # grid episodes are cut after this many real steps (CartPole's 500 cost too much)
 
 Runner = Callable[[int], dict]

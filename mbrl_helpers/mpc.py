@@ -172,7 +172,10 @@ class ActionSpace:
 
 
 class ModelClock:
-    """Seconds spent inside model calls (so planning time splits into model and planner)."""
+    """CPU seconds spent inside model calls (so planning time splits into model and planner).
+
+    CPU time of this process (time.process_time), not wall time: on a machine shared with other
+    jobs it still measures what one thread of planning costs."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -217,7 +220,7 @@ def member_step_fn(ensemble: models.Ensemble, propagation: str = "tsinf",
     state_weight = weights[0][:, :d, :] if ensemble.discrete else weights[0]
 
     def step(states: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        start = time.perf_counter()
+        start = time.process_time()
         s = torch.from_numpy(np.ascontiguousarray(states, np.float32))
         rows = len(s)
         m = rows if propagation == "mean" else rows // e
@@ -254,7 +257,7 @@ def member_step_fn(ensemble: models.Ensemble, propagation: str = "tsinf",
             term = np.zeros(rows, bool)
         result = nxt.numpy().astype(np.float64), out[:, d].numpy().astype(np.float64), term
         if clock is not None:
-            clock.seconds += time.perf_counter() - start
+            clock.seconds += time.process_time() - start
             clock.calls += 1
         return result
 
@@ -483,7 +486,7 @@ class MBRLResult:
     the end of each episode, warm-up included; eval_returns (E,) mean return of config.eval_episodes
     real evaluation episodes after each training episode (not counted as real steps, their data
     not stored); model_error (E,) the model's normalised one-step MSE on each new episode's data
-    before it is refitted (0 perfect, 1 no better than the mean change); plan_ms (E,) wall ms per
+    before it is refitted (0 perfect, 1 no better than the mean change); plan_ms (E,) CPU ms per
     real step of planning, model_ms (E,) the part inside model calls; steps_to_solve: real steps at
     the first evaluation >= config.solved_return, or None; updates: gradient updates of model and
     value fitting in total; model_updates likewise of the model only.
@@ -548,7 +551,8 @@ def run_episode(env: gym.Env, controller: Callable[[np.ndarray], object], *, see
 
 
 class MPCController:
-    """Acts by planning every real step; keeps the warm start; times planning and model calls."""
+    """Acts by planning every real step; keeps the warm start; times planning and model calls
+    (CPU seconds of this process, see ModelClock)."""
 
     def __init__(self, step_fn: StepFn, space: ActionSpace, config: MPCConfig, rng: np.random.Generator,
                  value: ValueFn | None = None, clock: ModelClock | None = None) -> None:
@@ -561,11 +565,11 @@ class MPCController:
         self.previous = None
 
     def __call__(self, state: np.ndarray) -> object:
-        start = time.perf_counter()
+        start = time.process_time()
         p = plan(self.step_fn, state, self.space, self.config, self.rng, previous=self.previous,
                  value=self.value)
         self.previous = p.distribution
-        self.seconds += time.perf_counter() - start
+        self.seconds += time.process_time() - start
         self.steps += 1
         return p.action
 
@@ -693,7 +697,7 @@ def train_frozen(env_id: str, config: MPCConfig, *, seed: int, real_steps: int) 
 def evaluate_frozen(model: FrozenModel, config: MPCConfig, *, episodes: int, seed: int
                     ) -> tuple[np.ndarray, float]:
     """Real returns (episodes,) of MPC with a frozen model (resets seed, seed + 1, ...; episodes cut
-    at config.max_episode_steps), and the wall ms of planning per real step."""
+    at config.max_episode_steps), and the CPU ms of planning per real step."""
     env = gym.make(model.env_id)
     rng = np.random.default_rng(seed)
     returns, seconds, steps = [], 0.0, 0
