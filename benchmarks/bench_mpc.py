@@ -283,10 +283,12 @@ def report() -> dict:
              "Solved: mean return of 5 real evaluation episodes after a training episode >= 475",
              "(CartPole-v1) or >= -200 (Pendulum-v1). Real steps include the random warm-up (200 steps);",
              "evaluation episodes are not counted and their data is not used. Unsolved runs count as more",
-             "than the budget. Updates: gradient steps of model fitting (one Adam step of all ensemble members at",
-             "once) plus the terminal value's TD updates, per real step; DQN's are its own updates.",
-             "ms / real step: wall time of planning per real step on one torch thread (model calls in",
-             "brackets); for DQN, wall time of the whole run per real step. The machine was shared.", "",
+             "than the budget. Updates: gradient steps of model fitting (one Adam step of all ensemble",
+             "members at once) plus the terminal value's TD updates, per real step; DQN's are its own.",
+             "ms / real step: planning time per real step on one torch thread during the runs (model calls",
+             "in brackets), wall time on a machine shared with other jobs (so inflated; the CPU time at the",
+             "default setting, measured on its own, is in the slider grid below); for DQN, wall time of the",
+             "whole run per real step.", "",
              "| task | method | seeds | solved | median real steps | quartiles | budget | "
              "real steps by seed | "
              "updates / real step | ms / real step (model) |",
