@@ -4,6 +4,7 @@ Parts (each resumable: a (config, seed) already in its results file is skipped; 
 any order, then --report merges them into mpc.json / mpc.md and the slider grid mpc.grid.json):
 
     python benchmarks/bench_mpc.py --part cartpole      # MPC (CEM, learned ensemble + terminal value)
+    python benchmarks/bench_mpc.py --part cartpole_h30  # the same with H = 30, N = 50 (a longer horizon too)
     python benchmarks/bench_mpc.py --part pendulum      # MPC (CEM, learned ensemble) on Pendulum-v1
     python benchmarks/bench_mpc.py --part ablations     # horizon only vs terminal value, random
                                                         # shooting, fit once, true model (2 seeds)
@@ -113,6 +114,10 @@ def parts(quick: bool = False, part: str = "") -> dict[str, dict[str, Runner]]:
     b, a = MPC_BUDGET, ABLATION_BUDGET
     return {
         "cartpole": {"MPC, CEM, learned ensemble + terminal value": mpc_run("CartPole-v1", "MPC", b, quick)},
+        # a longer horizon as well as the terminal value (same cost per step: half the samples)
+        "cartpole_h30": {"MPC, CEM, H = 30, N = 50, learned ensemble + terminal value":
+                         mpc_run("CartPole-v1", "MPC H30", b, quick, horizon=30 if not quick else 6,
+                                 samples=50 if not quick else 10)},
         "pendulum": {"MPC, CEM, learned ensemble": mpc_run("Pendulum-v1", "MPC", b, quick)},
         "ablations": {
             "CartPole, horizon 15, no terminal value":
@@ -140,11 +145,17 @@ def parts(quick: bool = False, part: str = "") -> dict[str, dict[str, Runner]]:
     }
 
 
+def default_seeds(part: str) -> tuple[int, ...]:
+    return ABLATION_SEEDS if part == "ablations" else SEEDS
+
+
 def run_part(part: str, seeds: tuple[int, ...], quick: bool = False) -> dict:
     """Run every (config, seed) of a part not yet in its results file; save after each run."""
     seed_torch(0)   # one thread (each run seeds torch itself)
     folder = RESULTS if not quick else Path(tempfile.mkdtemp())
-    path = folder / f"mpc.{part}.json"
+    # seeds given on the command line get their own file, so parts can run side by side
+    path = folder / (f"mpc.{part}.json" if seeds == default_seeds(part) else
+                     f"mpc.{part}.seeds{'-'.join(map(str, seeds))}.json")
     stored = json.loads(path.read_text()) if path.exists() and not quick else {"runs": {}}
     stored["machine"] = machine_info(("numpy", "torch", "gymnasium")) | kernel_settings()
     for name, runner in parts(quick, part)[part].items():
@@ -261,8 +272,8 @@ def fmt(value: float, budget: int) -> str:
 
 def report() -> dict:
     parts_runs, machine = {}, {}
-    for part in ("cartpole", "pendulum", "ablations", "dqn_control", "simple_control"):
-        runs, m = load_runs(f"mpc.{part}.json")
+    for part in ("cartpole", "cartpole_h30", "pendulum", "ablations", "dqn_control", "simple_control"):
+        runs, m = load_runs(f"mpc.{part}.json" if part != "cartpole_h30" else f"mpc.{part}*.json")
         parts_runs[part], machine = runs, m or machine
     if not parts_runs["dqn_control"] and parts_runs["cartpole"]:
         parts_runs["dqn_control"] = reused_dqn_control()
@@ -325,8 +336,8 @@ def report() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("cartpole", "pendulum", "ablations", "dqn_control",
-                                           "simple_control", "grid"))
+    parser.add_argument("--part", choices=("cartpole", "cartpole_h30", "pendulum", "ablations",
+                                           "dqn_control", "simple_control", "grid"))
     parser.add_argument("--seeds", default="", help="comma-separated seeds (default: the part's)")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--quick", action="store_true")
@@ -339,8 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.part == "grid":
         run_grid()
     elif args.part:
-        seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else (
-            ABLATION_SEEDS if args.part == "ablations" else SEEDS)
+        seeds = (tuple(int(s) for s in args.seeds.split(",")) if args.seeds
+                 else default_seeds(args.part))
         run_part(args.part, seeds)
     if args.report:
         report()

@@ -42,7 +42,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "04: real steps to solve CartPole-v1, DQN vs learning from a model", 60),
     # MPC's parts are resumable like bench_imagined's; --report merges them (the DQN control needs
     # the cartpole part's updates per real step, so it runs after it)
-    Benchmark("bench_mpc.py", (("--part", "cartpole"), ("--part", "pendulum"), ("--part", "ablations"),
+    Benchmark("bench_mpc.py", (("--part", "cartpole"), ("--part", "cartpole_h30"), ("--part", "pendulum"),
+                               ("--part", "ablations"),
                                ("--part", "grid"), ("--report",)),
               "MPC lesson: real steps to solve CartPole-v1 and Pendulum-v1, planning cost, slider grid", 90),
     Benchmark("bench_mcts.py", ((),), "05: UCT simulations/s on CartPole vs a naive reference", 2),
