@@ -48,7 +48,9 @@ SCHEMA = 1
 SEEDS = (0, 1, 2, 3, 4)
 ABLATION_SEEDS = (0, 1)
 MPC_BUDGET = 3_000          # real steps per MPC run at most (warm-up included)
-DQN_BUDGET = 20_000         # real steps per updates-matched DQN run at most
+DQN_BUDGET = 5_000          # real steps per updates-matched DQN run: 3x MPC's target median, so a control
+                            # that has not solved by then shows the ">= 3x fewer real steps" directly
+DQN_CONTROL_UPDATES = 6     # updates per real step of the control: at least MPC's (H = 30), see report()
 SIMPLE_CONTROL_BUDGET = 10_000   # real steps per DQN run at the simple recipe's replay ratio
 SIMPLE_MBRL_UPDATES = 7     # the simple MBRL recipe's measured 7.1 DQN updates per real step (imagined.md)
 MAX_EPISODES = 40
@@ -99,15 +101,13 @@ def dqn_run(updates_per_step: int, budget: int, quick: bool) -> Runner:
     return lambda seed: dqn_record(dqn.train_dqn(config, seed, label=f"DQN, {updates_per_step} updates/step"))
 
 
-def mpc_updates_per_step() -> int:
-    """The MPC agent's gradient updates (model + terminal value) per real step on CartPole, rounded up,
-    from the cartpole part's results."""
-    path = RESULTS / "mpc.cartpole.json"
-    if not path.exists():
-        raise SystemExit("run --part cartpole first: the DQN control copies its updates per real step")
-    runs = json.loads(path.read_text())["runs"]["MPC, CEM, learned ensemble + terminal value"]
-    ratio = sum(r["updates"] for r in runs) / sum(r["real_steps"][-1] for r in runs)
-    return max(1, int(np.ceil(ratio)))
+def mpc_updates_per_step(folder: Path = RESULTS) -> float:
+    """The lesson-setting MPC agent's gradient updates (model + terminal value) per real step on
+    CartPole, over all its stored runs (0 if none is stored yet)."""
+    runs, _ = load_runs("mpc.cartpole_h30.seeds*.json")
+    runs = runs.get("MPC, CEM, H = 30, N = 50, learned ensemble + terminal value", [])
+    real = sum(r["real_steps"][-1] for r in runs)
+    return sum(r["updates"] for r in runs) / real if real else 0.0
 
 
 def parts(quick: bool = False, part: str = "") -> dict[str, dict[str, Runner]]:
@@ -137,9 +137,8 @@ def parts(quick: bool = False, part: str = "") -> dict[str, dict[str, Runner]]:
             "Pendulum, random shooting":
                 mpc_run("Pendulum-v1", "RS", a, quick, planner="random"),
         },
-        "dqn_control": ({} if quick or part != "dqn_control" else
-                        {f"DQN, {mpc_updates_per_step()} updates/step (updates-matched to MPC)":
-                         dqn_run(mpc_updates_per_step(), DQN_BUDGET, quick)}),
+        "dqn_control": {f"DQN, {DQN_CONTROL_UPDATES} updates/step (updates-matched to MPC)":
+                        dqn_run(DQN_CONTROL_UPDATES, DQN_BUDGET, quick)},
         "simple_control": {f"DQN, {SIMPLE_MBRL_UPDATES} updates/step (updates-matched to simple MBRL)":
                            dqn_run(SIMPLE_MBRL_UPDATES, SIMPLE_CONTROL_BUDGET, quick)},
     }
@@ -220,8 +219,6 @@ def load_runs(pattern: str) -> tuple[dict, dict]:
 def budget_of(name: str, part: str = "") -> int:
     if part == "ablations":
         return ABLATION_BUDGET
-    if "bench_imagined" in name:
-        return 40_000
     if "simple MBRL" in name:
         return SIMPLE_CONTROL_BUDGET
     return DQN_BUDGET if name.startswith("DQN") else MPC_BUDGET
@@ -251,21 +248,6 @@ def summarise(name: str, runs: list[dict], part: str) -> dict:
     return row
 
 
-REUSED_CONTROL = "imagined.model_free.4_updates.json"   # bench_imagined.py's DQN at 4 updates per real step
-
-
-def reused_dqn_control() -> dict:
-    """The updates-matched control when MPC makes at most 4 updates per real step: bench_imagined.py's
-    DQN runs at 4 updates per real step (dqn.train_dqn, seeds 0-4, the same evaluation protocol, budget
-    40,000 real steps) already are that control, so they are reused rather than run again."""
-    matched = mpc_updates_per_step()
-    if matched != 4:
-        raise SystemExit(f"MPC makes {matched} updates per real step: run --part dqn_control")
-    stored = json.loads((RESULTS / REUSED_CONTROL).read_text())
-    (name, runs), = stored["runs"].items()
-    return {"DQN, 4 updates/step (updates-matched to MPC; bench_imagined.py's runs)": runs}
-
-
 def fmt(value: float, budget: int) -> str:
     return f"> {budget:,}" if not np.isfinite(value) else f"{value:,.0f}"
 
@@ -273,19 +255,21 @@ def fmt(value: float, budget: int) -> str:
 def report() -> dict:
     parts_runs, machine = {}, {}
     for part in ("cartpole", "cartpole_h30", "pendulum", "ablations", "dqn_control", "simple_control"):
-        runs, m = load_runs(f"mpc.{part}.json" if part != "cartpole_h30" else f"mpc.{part}*.json")
+        runs, m = load_runs(f"mpc.{part}.json")
+        for name, more in load_runs(f"mpc.{part}.seeds*.json")[0].items():   # parts run seed by seed
+            runs[name] = sorted(runs.get(name, []) + more, key=lambda r: r["seed"])
         parts_runs[part], machine = runs, m or machine
-    if not parts_runs["dqn_control"] and parts_runs["cartpole"]:
-        parts_runs["dqn_control"] = reused_dqn_control()
+    matched = mpc_updates_per_step()
     rows = [summarise(name, runs, part) for part, named in parts_runs.items() for name, runs in named.items()]
     by = {r["method"]: r for r in rows}
-    mpc_row = by.get("MPC, CEM, learned ensemble + terminal value")
+    mpc_row = by.get("MPC, CEM, H = 30, N = 50, learned ensemble + terminal value")
     control = next((r for r in rows if "updates-matched to MPC" in r["method"]), None)
     ratio = None
     if mpc_row and control and np.isfinite(mpc_row["median"]):
         ratio = (control["median"] / mpc_row["median"]) if np.isfinite(control["median"]) else float("inf")
     merged = {"schema": SCHEMA, "machine": machine, "table": rows, "runs": parts_runs,
-              "dqn_control_ratio_of_medians": ratio,
+              "dqn_control_ratio_of_medians": ratio, "mpc_updates_per_real_step": round(matched, 2),
+              "dqn_control_updates_per_real_step": DQN_CONTROL_UPDATES,
               "solved_definition": "mean return of 5 real evaluation episodes after each training episode: "
                                    ">= 475 (CartPole-v1), >= -200 (Pendulum-v1); real steps include the "
                                    "random warm-up; evaluation episodes are not counted"}
