@@ -54,8 +54,8 @@ class MPCConfig:
     """Every knob of MPC in the model-based RL loop (defaults: the CartPole-v1 lesson setting)."""
 
     planner: str = "cem"              # "cem" (cross-entropy method) or "random" (random shooting)
-    horizon: int = 15                 # H: model steps planned ahead from the current state
-    samples: int = 100                # N: action sequences sampled per iteration
+    horizon: int = 30                 # H: model steps planned ahead from the current state
+    samples: int = 50                 # N: action sequences sampled per iteration
     iterations: int = 3               # CEM refits per real step (random shooting uses 1)
     elite_fraction: float = 0.1       # share of the N sequences kept as elites
     smoothing: float = 0.1            # CEM: new = smoothing * old + (1 - smoothing) * elite statistics
