@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -131,7 +132,8 @@ def plans_figure(plan: object, *, env_id: str = "CartPole-v1", dt: float = 0.02,
     angle = plan_angle(states, env_id)        # (P, N, H + 1)
     alive = plan.scores.alive
     mean = np.where(alive, angle, np.nan)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():          # a step where every particle has ended is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(mean, axis=0)       # (N, H + 1)
     t = np.arange(angle.shape[2]) * dt
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
