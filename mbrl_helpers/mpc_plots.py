@@ -65,7 +65,7 @@ def mpc_curves_figure(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], *,
     ax.set_xlabel("real environment steps (warm-up included, evaluation episodes not counted)")
     ax.set_ylabel("return (mean of 5 real evaluation episodes)")
     ax.set_title(title, fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="center right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
