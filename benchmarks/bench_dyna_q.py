@@ -1,9 +1,9 @@
 """Speed of notebook 01's experiments: compiled Dyna-Q against a plain-Python reference.
 
-    python benchmarks/bench_dyna_q.py            # full run (about a minute)
-    python benchmarks/bench_dyna_q.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_dyna_q.py            # full run (about a minute)
+    python3 course.py run benchmarks/bench_dyna_q.py --quick    # checks the code runs (CI)
 
-Prints a table and writes benchmarks/results/dyna_q.md and dyna_q.json.
+Prints a table and writes dyna_q.md and dyna_q.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations

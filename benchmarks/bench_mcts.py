@@ -1,7 +1,7 @@
 """Speed of notebook 05's search: UCT on CartPole with the true model, three ways.
 
-    python benchmarks/bench_mcts.py            # full run (about two minutes)
-    python benchmarks/bench_mcts.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_mcts.py            # full run (about two minutes)
+    python3 course.py run benchmarks/bench_mcts.py --quick    # checks the code runs (CI)
 
 Rows, all measured in the same run from the same CartPole state:
 - naive reference: UCT written the textbook way in plain Python, one object per
@@ -12,7 +12,7 @@ Rows, all measured in the same run from the same CartPole state:
 Also decisions per second at 100 simulations, the slider callback's latency, and a
 larger CartPole sweep (10 seeds) than the notebook can afford.
 
-Prints a table and writes benchmarks/results/mcts.md and mcts.json.
+Prints a table and writes mcts.md and mcts.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations

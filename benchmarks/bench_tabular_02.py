@@ -1,9 +1,9 @@
 """Speed of notebook 02's experiments: Figures 8.4 and 8.5 and Example 8.4 at the book's run counts.
 
-    python benchmarks/bench_tabular_02.py            # full run (a minute or two)
-    python benchmarks/bench_tabular_02.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_tabular_02.py            # full run (a minute or two)
+    python3 course.py run benchmarks/bench_tabular_02.py --quick    # checks the code runs (CI)
 
-Prints a table and writes benchmarks/results/tabular_02.md and tabular_02.json.
+Prints a table and writes tabular_02.md and tabular_02.json to mbrl_helpers/results/.
 Target (issue 4): all three experiments together in under 10 s after warm-up on 2 cores.
 """
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from mbrl_helpers import plots, tabular
+from mbrl_helpers import plots, results, tabular
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
 from mbrl_helpers.validation import check_int
 
@@ -170,7 +171,7 @@ def kappa_figure(kappa: float = 1e-3, *, runs: int = 30, steps: int = 6000, seed
 
 
 # == notebook 04: learning curves and the k x h slider (imagined experience) ======
-# Appended section. Curves come from benchmarks/bench_imagined.py's committed results.
+# Curves come from benchmarks/bench_imagined.py's committed results (mbrl_helpers/results/).
 
 RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
 
@@ -221,19 +222,20 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
     return fig
 
 
-def load_imagined_grid(path: str | None = None) -> dict:
-    """The k x h grid of Dyna-DQN learning curves (benchmarks/results/imagined.grid.json).
+def load_imagined_grid(path: str | Path | None = None) -> dict:
+    """The k x h grid of Dyna-DQN learning curves (results file imagined.grid.json).
 
+    path: read this file instead of the package's committed one.
     Returns {"runs": {"k=K h=H": [run dicts with eval_steps, eval_returns, ...]}, ...}.
+    Raises MissingResultsError naming the file and the command that makes it.
     """
     import json
-    from pathlib import Path
 
-    file = Path(path) if path else Path(__file__).resolve().parent.parent / "benchmarks" / "results" / \
-        "imagined.grid.json"
-    if not file.exists():
-        raise FileNotFoundError(f"{file} not found: run `python benchmarks/bench_imagined.py --part grid`")
-    return json.loads(file.read_text())
+    command = "python3 course.py run benchmarks/bench_imagined.py --part grid"
+    if path is None:
+        return results.load_json("imagined.grid.json", command=command)
+    path = Path(path)
+    return json.loads(results.results_path(path.name, folder=path.parent, command=command).read_text())
 
 
 def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -> Figure:
