@@ -266,7 +266,7 @@ def report() -> dict:
     speed = json.loads(speed_path.read_text()) if speed_path.exists() else None
     groups = agent_groups()
     config = config_dict(az.AlphaZeroConfig())
-    lines = ["# Issue 6: batched PUCT and the AlphaZero-style agent (CartPole-v1, learned model)", "",
+    lines = ["# Batched PUCT and the AlphaZero-style agent (CartPole-v1, learned model)", "",
              "Regenerate: see the docstring of `benchmarks/bench_alphazero.py`. The machine (2 cores) was "
              "shared with other jobs: timings are rough, ratios within one run are the comparable part.", ""]
     if speed:

@@ -88,7 +88,7 @@ def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywid
 
 
 # == notebook 05: the MCTS slider (simulations, rollout depth, c) ================
-# Appended section. One search from a fixed CartPole state, redrawn as a tree.
+# One search from a fixed CartPole state, redrawn as a tree.
 
 MCTS_WIDGET_STATE = (0.0, 0.0, 0.05, 0.0)  # x (m), x_dot (m/s), theta (rad), theta_dot (rad/s)
 
@@ -113,7 +113,6 @@ def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, 
 
 
 # == notebook 02: the kappa slider of the shortcut maze (Figure 8.5) ===========
-# Appended section (issue 4).
 
 # Settings of notebook 02's changing-maze figures (see the notebook for why).
 CHANGING_MAZE_SETTINGS = {"planning_steps": 10, "alpha": 1.0, "epsilon": 0.1, "gamma": 0.95}
@@ -268,7 +267,7 @@ def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -
 
 
 # == notebook 03: the rollout-depth slider (open-loop model vs real CartPole) =====
-# Appended section. The model's 50-step rollouts are computed once (models.open_loop_rollout);
+# The model's 50-step rollouts are computed once (models.open_loop_rollout);
 # a slider move only draws.
 
 CARTPOLE_LABELS = ("cart position x (m)", "cart velocity (m/s)", "pole angle theta (rad)",
@@ -312,7 +311,6 @@ def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predi
 
 
 # == notebook 06: the budget x leaf-evaluation slider of Dyna-MCTS =================
-# Appended section (issue 6).
 
 BUDGET_SLIDER = (1, 2, 5, 10, 20, 50, 100)  # model calls of planning per real step
 
