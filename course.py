@@ -151,9 +151,12 @@ def install_torch(python: str, pip: list[str]) -> None:
         problem = index_reachable(TORCH_CPU_INDEX + "/torch/")
         if problem is None:
             print(f"Installing the CPU build of {TORCH} (no NVIDIA GPU found) ...", flush=True)
-            subprocess.check_call(pip + ["--index-url", TORCH_CPU_INDEX, TORCH])
-            return
-        print(f"PyTorch's CPU wheel index ({TORCH_CPU_INDEX}) cannot be reached ({problem}); installing "
+            try:
+                subprocess.check_call(pip + ["--index-url", TORCH_CPU_INDEX, TORCH])
+                return
+            except subprocess.CalledProcessError as error:
+                problem = f"pip exited with {error.returncode}"
+        print(f"PyTorch's CPU wheel index ({TORCH_CPU_INDEX}) cannot be used ({problem}); installing "
               f"{TORCH} from pip's default index instead, which on Linux may be the multi-GB CUDA build.",
               flush=True)
     subprocess.check_call(pip + [TORCH])

@@ -142,7 +142,23 @@ def test_an_unreachable_cpu_index_falls_back_to_the_default_one_and_says_so(pip_
     course.ensure_installed("python")
     assert pip_calls[0][-1] == "torch==2.13.0" and "--index-url" not in pip_calls[0]
     out = capsys.readouterr().out
-    assert "cannot be reached (Name or service not known)" in out and "CUDA build" in out
+    assert "cannot be used (Name or service not known)" in out and "CUDA build" in out
+
+
+def test_a_failing_cpu_index_install_falls_back_to_the_default_index(pip_calls, monkeypatch, capsys):
+    monkeypatch.setattr(course, "wants_cpu_torch", lambda: True)
+    monkeypatch.setattr(course, "index_reachable", lambda url, timeout=5.0: None)
+
+    def pip(args, **kwargs):
+        pip_calls.append(args)
+        if "--index-url" in args:
+            raise subprocess.CalledProcessError(1, args)
+
+    monkeypatch.setattr(course.subprocess, "check_call", pip)
+    course.ensure_installed("python")
+    assert "--index-url" in pip_calls[0]
+    assert pip_calls[1][-1] == "torch==2.13.0" and "--index-url" not in pip_calls[1]
+    assert "cannot be used (pip exited with 1)" in capsys.readouterr().out
 
 
 def test_the_index_check_is_quick_when_the_index_cannot_be_reached():
