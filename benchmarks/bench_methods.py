@@ -1,7 +1,7 @@
 """Notebook 07's common-task numbers: every planning method of the course on the same footing.
 
-    python benchmarks/bench_methods.py            # full run (about a minute)
-    python benchmarks/bench_methods.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_methods.py            # full run (about a minute)
+    python3 course.py run benchmarks/bench_methods.py --quick    # checks the code runs (CI)
 
 For each method and task, measured in one run:
 - real environment steps until solved (Dyna Maze: the greedy path, checked after each
@@ -15,7 +15,7 @@ For each method and task, measured in one run:
 The CartPole learners (DQN, Dyna-DQN, simple MBRL) are measured by bench_imagined.py and the
 MCTS speed by bench_mcts.py; mbrl_helpers.summary reads all of these files.
 
-Prints a table and writes benchmarks/results/methods.md and methods.json.
+Prints a table and writes methods.md and methods.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations

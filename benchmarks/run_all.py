@@ -1,9 +1,10 @@
 """Regenerate every benchmark result of the course, one benchmark at a time, in lesson order.
 
-    python benchmarks/run_all.py            # every result in benchmarks/results/ (a few hours),
-                                            # then README's "Results at a glance" from them
-    python benchmarks/run_all.py --quick    # checks every benchmark still runs; writes nothing
-    python benchmarks/run_all.py --list     # prints the commands it would run
+    python3 course.py run benchmarks/run_all.py          # every result in mbrl_helpers/results/
+                                                         # (a few hours), then README's
+                                                         # "Results at a glance" from them
+    python3 course.py run benchmarks/run_all.py --quick  # checks every benchmark still runs; writes nothing
+    python3 course.py run benchmarks/run_all.py --list   # prints the commands it would run
 
 BENCHMARKS below is the one list of the course's benchmarks (tests/test_benchmarks.py checks
 that every benchmarks/bench_*.py is in it). Each runs in its own process, so one benchmark's
@@ -84,7 +85,7 @@ def main(argv: list[str]) -> int:
         # README's "Results at a glance" is generated from the files just written.
         code = subprocess.call([sys.executable, "-m", "mbrl_helpers.summary", "--readme"], cwd=HERE.parent)
         print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 07:\n"
-              "    python tools/execute_notebooks.py notebooks/07_choosing_a_method.ipynb")
+              "    python3 course.py run tools/execute_notebooks.py notebooks/07_choosing_a_method.ipynb")
         return code
     return 0
 

@@ -1,6 +1,7 @@
 """Notebook 07's summary table, read from the committed benchmark results (never typed in).
 
-Every results file in benchmarks/results/ carries "schema": N, the version of its keys. This
+Every results file (package data in mbrl_helpers/results/, found by mbrl_helpers.results)
+carries "schema": N, the version of its keys. This
 module knows, per file, the schema it expects, the keys it reads, the command that regenerates
 it, and one extractor that turns the file into table rows (or headline facts). A missing file,
 an older schema or a missing key raises an error that names the file and that command.
@@ -29,17 +30,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from mbrl_helpers import results
 from mbrl_helpers.plots import COLOURS, MARKERS
+from mbrl_helpers.results import MissingResultsError  # noqa: F401 - callers catch summary.MissingResultsError
 
-# The repository's committed results, beside the package (as notebook 04 finds them).
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
-README_BEGIN = ("<!-- results-at-a-glance: written by `python -m mbrl_helpers.summary --readme`; "
-                "do not edit -->")
+README_BEGIN = ("<!-- results-at-a-glance: written by "
+                "`python3 course.py run -m mbrl_helpers.summary --readme`; do not edit -->")
 README_END = "<!-- end of results-at-a-glance -->"
-
-
-class MissingResultsError(FileNotFoundError):
-    """A results file the summary needs is not there."""
 
 
 class StaleResultsError(ValueError):
@@ -78,7 +75,7 @@ class Row:
 class ResultsFile:
     """What the summary expects of one results file, and how it reads it."""
 
-    name: str                                     # benchmarks/results/<name>.json
+    name: str                                     # mbrl_helpers/results/<name>.json
     schema: int                                   # the schema the extractors below were written for
     keys: tuple[str, ...]                         # top-level keys they read
     command: str                                  # the command that regenerates the file
@@ -92,9 +89,7 @@ def load_results(spec: ResultsFile, folder: Path | str | None = None) -> dict:
     Raises MissingResultsError (no file), StaleResultsError (no or older "schema": regenerate),
     ValueError (newer schema than this module knows, or a key missing).
     """
-    path = Path(folder or RESULTS_DIR) / f"{spec.name}.json"
-    if not path.exists():
-        raise MissingResultsError(f"missing results file {path}: regenerate it with `{spec.command}`")
+    path = results.results_path(f"{spec.name}.json", folder=folder, command=spec.command)
     data = json.loads(path.read_text())
     found = data.get("schema")
     if not isinstance(found, int) or found < spec.schema:
@@ -346,23 +341,24 @@ def rows_alphazero(data: dict) -> list[Row]:
 
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("dyna_q", 1, ("machine", "speedup_vs_plain_python", "figure_8_2_seconds"),
-                "python benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
+                "python3 course.py run benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
     ResultsFile("tabular_02", 1, ("machine", "all_three_seconds", "speedup_vs_plain_python"),
-                "python benchmarks/bench_tabular_02.py", facts=facts_tabular_02),
-    ResultsFile("models", 1, ("machine", "rows"), "python benchmarks/bench_models.py", facts=facts_models),
-    ResultsFile("imagined", 1, ("machine", "table"), "python benchmarks/bench_imagined.py --report",
-                rows=rows_imagined),
+                "python3 course.py run benchmarks/bench_tabular_02.py", facts=facts_tabular_02),
+    ResultsFile("models", 1, ("machine", "rows"), "python3 course.py run benchmarks/bench_models.py",
+                facts=facts_models),
+    ResultsFile("imagined", 1, ("machine", "table"),
+                "python3 course.py run benchmarks/bench_imagined.py --report", rows=rows_imagined),
     ResultsFile("mcts", 1, ("machine", "simulations_per_second", "cartpole_100_sims_steps_by_seed"),
-                "python benchmarks/bench_mcts.py", facts=facts_mcts),
+                "python3 course.py run benchmarks/bench_mcts.py", facts=facts_mcts),
     ResultsFile("methods", 1, ("machine", "dyna_maze", "cartpole", "shortcut_maze",
                                "load_average_1min_after"),
-                "python benchmarks/bench_methods.py", rows=rows_methods, facts=facts_methods),
+                "python3 course.py run benchmarks/bench_methods.py", rows=rows_methods, facts=facts_methods),
     ResultsFile("dyna_mcts", 1, ("machine", "dyna_maze", "shortcut_maze"),
-                "python benchmarks/bench_dyna_mcts.py", rows=rows_dyna_mcts),
+                "python3 course.py run benchmarks/bench_dyna_mcts.py", rows=rows_dyna_mcts),
     ResultsFile("learned_mcts", 1, ("machine", "settings", "returns", "seconds", "solved"),
-                "python benchmarks/bench_learned_mcts.py", rows=rows_learned_mcts),
-    ResultsFile("alphazero", 1, ("machine", "table"), "python benchmarks/bench_alphazero.py --report",
-                rows=rows_alphazero),
+                "python3 course.py run benchmarks/bench_learned_mcts.py", rows=rows_learned_mcts),
+    ResultsFile("alphazero", 1, ("machine", "table"),
+                "python3 course.py run benchmarks/bench_alphazero.py --report", rows=rows_alphazero),
 )
 TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1")
 
@@ -491,9 +487,9 @@ def readme_section(folder: Path | str | None = None) -> str:
     """README's "Results at a glance" block, markers included, generated from the results files."""
     rows = build_table(folder)
     dates = sorted({m.split(",")[0] for m in machines(folder).values()})
-    text = ("Every method of the course on common tasks, read from `benchmarks/results/*.json` by "
+    text = ("Every method of the course on common tasks, read from `mbrl_helpers/results/*.json` by "
             "`mbrl_helpers.summary` (notebook 07 explains them; regenerate them with "
-            "`python benchmarks/run_all.py`). Real steps to solve: Dyna Maze, greedy path within "
+            f"`{results.REGENERATE_ALL}`). Real steps to solve: Dyna Maze, greedy path within "
             "1.2 x the shortest; Dyna Maze, 14-step path (notebook 06's benchmark): the greedy path is a "
             "shortest one; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "
             "episodes). Milliseconds per real step: CPU time of the tabular and search rows, wall "
