@@ -1,4 +1,4 @@
-"""Batched PUCT and the AlphaZero-style agent on CartPole with a learned model (notebook 06).
+"""Batched PUCT and the AlphaZero-style agent on CartPole with a learned model (notebook 07).
 
     python3 course.py run benchmarks/bench_alphazero.py --part speed     # simulations/s vs batch size
     python3 course.py run benchmarks/bench_alphazero.py --part agent --seeds 0,1   # one file per seed

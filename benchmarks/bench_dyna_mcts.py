@@ -1,4 +1,4 @@
-"""Dyna with MCTS planning vs Dyna-Q at equal budgets of model calls (notebook 06, tabular part).
+"""Dyna with MCTS planning vs Dyna-Q at equal budgets of model calls (notebook 07, tabular part).
 
     python3 course.py run benchmarks/bench_dyna_mcts.py            # full run (about a minute or two)
     python3 course.py run benchmarks/bench_dyna_mcts.py --quick    # checks the code runs (CI)

@@ -7,7 +7,7 @@ Every model is searched by the same planner (learned_mcts.run_search_episode: ba
 uniform priors, random rollouts of `depth` steps from each new leaf), on the same seeds:
 - true simulator: simulators.cartpole_step;
 - learned, 2,000 transitions: a 5-member ensemble fitted to 2,000 random-policy transitions
-  (notebook 06's budget of real data), mean of the members;
+  (notebook 07's budget of real data), mean of the members;
 - learned, 2,000 + guard: the same ensemble, a simulated branch ends where members disagree;
 - learned, 300 transitions: a model fitted to little data, where model error shows.
 Real steps for "MCTS on a learned model" = the model's data + the evaluated episode's own steps.
@@ -84,7 +84,7 @@ def report(row: dict) -> str:
     s = row["settings"]
     depths, seeds = s["depths"], s["seeds"]
     lines = [
-        "# Tree search on a learned CartPole model (notebook 06)",
+        "# Tree search on a learned CartPole model (notebook 07)",
         "",
         markdown_header(row["machine"]),
         f"- settings: {s}",

@@ -1,4 +1,4 @@
-"""Speed of notebook 05's search: UCT on CartPole with the true model, three ways.
+"""Speed of notebook 06's search: UCT on CartPole with the true model, three ways.
 
     python3 course.py run benchmarks/bench_mcts.py            # full run (about two minutes)
     python3 course.py run benchmarks/bench_mcts.py --quick    # checks the code runs (CI)
@@ -206,7 +206,7 @@ def report(row: dict) -> str:
     sps = row["simulations_per_second"]
     labels = list(sps["20"])
     lines = [
-        "# MCTS speed (notebook 05)",
+        "# MCTS speed (notebook 06)",
         "",
         markdown_header(row["machine"]),
         f"- settings: {row['settings']}",

@@ -41,14 +41,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench_imagined.py", (("--part", "model_free"), ("--part", "model_based"),
                                     ("--part", "grid"), ("--report",)),
               "04: real steps to solve CartPole-v1, DQN vs learning from a model", 60),
-    Benchmark("bench_mcts.py", ((),), "05: UCT simulations/s on CartPole vs a naive reference", 2),
-    Benchmark("bench_dyna_mcts.py", ((),), "06: Dyna-MCTS vs Dyna-Q at equal budgets of model calls", 2),
-    Benchmark("bench_learned_mcts.py", ((),), "06: tree search on a learned CartPole model vs the true one",
+    Benchmark("bench_mcts.py", ((),), "06: UCT simulations/s on CartPole vs a naive reference", 2),
+    Benchmark("bench_dyna_mcts.py", ((),), "07: Dyna-MCTS vs Dyna-Q at equal budgets of model calls", 2),
+    Benchmark("bench_learned_mcts.py", ((),), "07: tree search on a learned CartPole model vs the true one",
               40),
     # speed, then one agent run per seed (each written to its own file), then the merge
     Benchmark("bench_alphazero.py", (("--part", "speed"), ("--part", "agent"), ("--report",)),
-              "06: batched PUCT speed; AlphaZero-style agent on a learned CartPole model", 60),
-    Benchmark("bench_methods.py", ((),), "07: every method on common tasks (steps, model calls, CPU)", 1),
+              "07: batched PUCT speed; AlphaZero-style agent on a learned CartPole model", 60),
+    Benchmark("bench_methods.py", ((),), "08: every method on common tasks (steps, model calls, CPU)", 1),
 )
 
 
@@ -84,8 +84,8 @@ def main(argv: list[str]) -> int:
     if not quick:
         # README's "Results at a glance" is generated from the files just written.
         code = subprocess.call([sys.executable, "-m", "mbrl_helpers.summary", "--readme"], cwd=HERE.parent)
-        print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 07:\n"
-              "    python3 course.py run tools/execute_notebooks.py notebooks/07_choosing_a_method.ipynb")
+        print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 08:\n"
+              "    python3 course.py run tools/execute_notebooks.py notebooks/08_choosing_a_method.ipynb")
         return code
     return 0
 

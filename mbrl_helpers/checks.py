@@ -173,7 +173,7 @@ def _diagnose_planning(
             "Draw each pair with tabular.model_sample(model) and look up r, s', terminated in the model.")
 
 
-# == notebook 05: Monte Carlo Tree Search (UCB1 score, backup) ==================
+# == notebook 06: Monte Carlo Tree Search (UCB1 score, backup) ==================
 # The reference functions live in mbrl_helpers.mcts.
 
 def _ucb1_wrong_versions(q: float, big_n: int, n: int, c: float) -> dict[str, float]:
@@ -621,7 +621,7 @@ def check_open_loop_rollout(student_fn: Callable) -> bool:
     return _report(True, name)
 
 
-# == notebook 06: planning with learned models (PUCT score, search values as Q targets) ==
+# == notebook 07: planning with learned models (PUCT score, search values as Q targets) ==
 # The reference functions live in mbrl_helpers.puct and mbrl_helpers.dyna_mcts.
 
 def _puct_wrong_versions(q: float, prior: float, big_n: int, n: int, c: float) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Notebook 07's summary table, read from the committed benchmark results (never typed in).
+"""Notebook 08's summary table, read from the committed benchmark results (never typed in).
 
 Every results file (package data in mbrl_helpers/results/, found by mbrl_helpers.results)
 carries "schema": N, the version of its keys. This
@@ -12,7 +12,7 @@ an older schema or a missing key raises an error that names the file and that co
     summary.efficiency_figure(rows)           # real steps to solve vs compute per real step
     summary.readme_section()                  # README's "Results at a glance" text
 
-To add a results file (e.g. notebook 06's): write an extractor `rows_<name>(data) -> list[Row]`
+To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data) -> list[Row]`
 (or facts), and add one ResultsFile to RESULTS_FILES.
 """
 
@@ -133,7 +133,7 @@ def facts_models(data: dict) -> dict[str, float]:
 
 
 def facts_mcts(data: dict) -> dict[str, float]:
-    """05: UCT simulations per second at depth 20, compiled vs the naive reference."""
+    """06: UCT simulations per second at depth 20, compiled vs the naive reference."""
     sps = data["simulations_per_second"]["20"]
     naive = sps["naive reference (objects + env deepcopy)"]
     compiled = sps["package, compiled path"]
@@ -173,7 +173,7 @@ def rows_imagined(data: dict) -> list[Row]:
 
 
 def rows_methods(data: dict) -> list[Row]:
-    """07: the Dyna Maze learners and planners, UCT on CartPole, and the Shortcut Maze."""
+    """08: the Dyna Maze learners and planners, UCT on CartPole, and the Shortcut Maze."""
     out = []
     for name, r in data["dyna_maze"].items():
         search = name.startswith("MCTS")
@@ -187,7 +187,7 @@ def rows_methods(data: dict) -> list[Row]:
             real_steps_to_solve=median_steps(r["real_steps_to_solve"]), solved=r["solved"],
             runs=r["runs"], budget=None, model_calls_per_real_step=r["model_calls_per_real_step"],
             ms_per_real_step=r["cpu_ms_per_real_step"], outcome=f"solved {r['solved']} of {r['runs']}",
-            when_model_wrong="needs the true model (06: a learned one)" if search else
+            when_model_wrong="needs the true model (07: a learned one)" if search else
             "see Shortcut Maze" if learned else "no model", source="methods"))
     r = data["cartpole"]["MCTS (UCT), perfect simulator"]
     out.append(Row(
@@ -196,7 +196,7 @@ def rows_methods(data: dict) -> list[Row]:
         real_steps_to_solve=median_steps(r["real_steps_to_solve"]), solved=r["solved"], runs=r["runs"],
         budget=None, model_calls_per_real_step=r["model_calls_per_real_step"],
         ms_per_real_step=r["cpu_ms_per_real_step"], outcome=f"solved {r['solved']} of {r['runs']}",
-        when_model_wrong="needs the true model (06: a learned one)", source="methods"))
+        when_model_wrong="needs the true model (07: a learned one)", source="methods"))
     for name, r in data["shortcut_maze"].items():
         before, after = np.mean(r["reward_before_switch"]), np.mean(r["reward_after_switch"])
         plus = "+" in name
@@ -214,7 +214,7 @@ def rows_methods(data: dict) -> list[Row]:
 
 
 def facts_methods(data: dict) -> dict[str, float]:
-    """07: the numbers the decision guide quotes from the common-task benchmark."""
+    """08: the numbers the decision guide quotes from the common-task benchmark."""
     maze = data["dyna_maze"]
     cut = data["shortcut_maze"]
     after = {name: float(np.mean(r["reward_after_switch"])) for name, r in cut.items()}
@@ -231,7 +231,7 @@ def _optimal_steps(stats: dict) -> float:
 
 
 def rows_dyna_mcts(data: dict) -> list[Row]:
-    """06: Dyna-MCTS vs Dyna-Q at equal budgets B of model calls per real step (ablations left out).
+    """07: Dyna-MCTS vs Dyna-Q at equal budgets B of model calls per real step (ablations left out).
 
     Its "solved" is stricter than bench_methods': the greedy path is a 14-step (shortest) path,
     so its Dyna Maze rows form a task of their own.
@@ -294,7 +294,7 @@ def _transitions(model: str) -> int:
 
 
 def rows_learned_mcts(data: dict) -> list[Row]:
-    """06: batched PUCT on CartPole-v1 with the true model or a learned ensemble, one row per model at
+    """07: batched PUCT on CartPole-v1 with the true model or a learned ensemble, one row per model at
     its best rollout depth (by mean return). Real steps to solve = the model's data + the first episode."""
     settings, solved_at = data["settings"], data["solved"]
     out = []
@@ -323,7 +323,7 @@ def rows_learned_mcts(data: dict) -> list[Row]:
 
 
 def rows_alphazero(data: dict) -> list[Row]:
-    """06: the AlphaZero-style agent (PUCT on a learned model, value and prior nets) on CartPole-v1."""
+    """07: the AlphaZero-style agent (PUCT on a learned model, value and prior nets) on CartPole-v1."""
     out = []
     for r in data["table"]:
         if not r["method"].startswith("AlphaZero"):
@@ -488,9 +488,9 @@ def readme_section(folder: Path | str | None = None) -> str:
     rows = build_table(folder)
     dates = sorted({m.split(",")[0] for m in machines(folder).values()})
     text = ("Every method of the course on common tasks, read from `mbrl_helpers/results/*.json` by "
-            "`mbrl_helpers.summary` (notebook 07 explains them; regenerate them with "
+            "`mbrl_helpers.summary` (notebook 08 explains them; regenerate them with "
             f"`{results.REGENERATE_ALL}`). Real steps to solve: Dyna Maze, greedy path within "
-            "1.2 x the shortest; Dyna Maze, 14-step path (notebook 06's benchmark): the greedy path is a "
+            "1.2 x the shortest; Dyna Maze, 14-step path (notebook 07's benchmark): the greedy path is a "
             "shortest one; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "
             "episodes). Milliseconds per real step: CPU time of the tabular and search rows, wall "
             "time of the one-thread torch runs of the CartPole learners, on the 2-core machine named "

@@ -87,7 +87,7 @@ def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywid
     return ipywidgets.VBox([*sliders.values(), output])
 
 
-# == notebook 05: the MCTS slider (simulations, rollout depth, c) ================
+# == notebook 06: the MCTS slider (simulations, rollout depth, c) ================
 # One search from a fixed CartPole state, redrawn as a tree.
 
 MCTS_WIDGET_STATE = (0.0, 0.0, 0.05, 0.0)  # x (m), x_dot (m/s), theta (rad), theta_dot (rad/s)
@@ -95,7 +95,7 @@ MCTS_WIDGET_STATE = (0.0, 0.0, 0.05, 0.0)  # x (m), x_dot (m/s), theta (rad), th
 
 def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, *,
                      seed: int = 0) -> Figure:
-    """Slider callback of notebook 05: one UCT search from MCTS_WIDGET_STATE, drawn.
+    """Slider callback of notebook 06: one UCT search from MCTS_WIDGET_STATE, drawn.
 
     n_simulations: 1..500 on the slider; depth: rollout depth 1..50; c >= 0.
     Returns the tree beside the root statistics (well under 0.5 s; see benchmarks).
@@ -310,7 +310,7 @@ def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predi
     return fig
 
 
-# == notebook 06: the budget x leaf-evaluation slider of Dyna-MCTS =================
+# == notebook 07: the budget x leaf-evaluation slider of Dyna-MCTS =================
 
 BUDGET_SLIDER = (1, 2, 5, 10, 20, 50, 100)  # model calls of planning per real step
 
@@ -329,7 +329,7 @@ def dyna_mcts_mean_steps(planner: str, budget: int, rollout_depth: int, searches
 
 def dyna_mcts_figure(budget: int = 5, rollout_depth: int = 0, *, runs: int = 10, episodes: int = 30,
                      seed: int = 0) -> Figure:
-    """Slider callback of notebook 06: Dyna-Q vs Dyna-MCTS at the same model calls per real step.
+    """Slider callback of notebook 07: Dyna-Q vs Dyna-MCTS at the same model calls per real step.
 
     budget >= 1: model calls of planning per real step (Dyna-Q's n, the search's budget).
     rollout_depth >= 0: 0 values a new leaf by max_a Q; d > 0 by a random rollout of d steps.

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from course import TEST_ENV  # noqa: E402
 
-NOTEBOOKS = ["04_learning_from_imagined_experience.ipynb", "06_planning_with_learned_models.ipynb",
-             "07_choosing_a_method.ipynb"]
+NOTEBOOKS = ["04_learning_from_imagined_experience.ipynb", "07_planning_with_learned_models.ipynb",
+             "08_choosing_a_method.ipynb"]
 CELL_TIMEOUT_S = 600
 
 # Runs inside the fresh environment, in the folder holding only the notebooks: executes each

@@ -1,4 +1,4 @@
-"""Notebook 07's table is built from the committed results files, and fails loudly when one is
+"""Notebook 08's table is built from the committed results files, and fails loudly when one is
 missing or stale; README's "Results at a glance" is what the files say."""
 
 import json
@@ -102,7 +102,7 @@ def test_readme_results_at_a_glance_is_generated_from_the_files():
     """If this fails, run `python3 course.py run -m mbrl_helpers.summary --readme` (the results changed)."""
     assert summary.readme_section() in README.read_text(), (
         "README's 'Results at a glance' differs from the results files: run "
-        "`python3 course.py run -m mbrl_helpers.summary --readme` (and re-execute notebook 07)")
+        "`python3 course.py run -m mbrl_helpers.summary --readme` (and re-execute notebook 08)")
 
 
 def test_update_readme_rewrites_only_its_section(results: Path, tmp_path: Path):
