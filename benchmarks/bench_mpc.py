@@ -42,8 +42,9 @@ from machine import machine_info, markdown_header  # noqa: E402
 
 from mbrl_helpers import dqn, imagined, mpc, simulators  # noqa: E402
 from mbrl_helpers.reproducibility import kernel_settings, seed_torch  # noqa: E402
+from mbrl_helpers.results import results_dir  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_dir()   # the package's committed results (mbrl_helpers/results/)
 SCHEMA = 1
 SEEDS = (0, 1, 2, 3, 4)
 ABLATION_SEEDS = (0, 1)
@@ -327,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=("cartpole", "cartpole_h30", "pendulum", "ablations",
                                            "dqn_control", "simple_control", "grid"))
     parser.add_argument("--seeds", default="", help="comma-separated seeds (default: the part's)")
-    parser.add_argument("--only", default="", help="run only the part's configurations whose name contains this")
+    parser.add_argument("--only", default="",
+                        help="run only the part's configurations whose name contains this")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)

@@ -32,7 +32,24 @@ def machine_info(packages: tuple[str, ...] = ("numpy", "numba")) -> dict:
             info[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             info[name] = "not installed"
+    info["kernels"] = kernel_info(torch_used="torch" in packages)
     return info
+
+
+def kernel_info(torch_used: bool) -> str:
+    """Which machine code ran: numba's target CPU and, for torch runs, ATen's and MKL's kernels.
+
+    Timings depend on it, and results of torch training would too without the course's pin
+    (mbrl_helpers.reproducibility), which is why it is recorded.
+    """
+    import numba
+
+    parts = [f"numba target {numba.config.CPU_NAME or 'host'}"]
+    if torch_used:
+        from mbrl_helpers.reproducibility import kernel_settings
+
+        parts += [f"{key} {value}" for key, value in kernel_settings().items()]
+    return ", ".join(parts)
 
 
 def markdown_header(info: dict) -> str:
@@ -43,12 +60,14 @@ def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> 
     """The command line every benchmark shares: run, print the table, store it unless --quick.
 
     main(quick) -> dict of results; report(dict) -> markdown text. Results go to
-    benchmarks/results/<name>.md and <name>.json; the JSON carries "schema": schema, the
-    version of its keys, which mbrl_helpers.summary checks (bump it when the keys change).
+    <name>.md and <name>.json in mbrl_helpers/results/ (package data, see mbrl_helpers.results);
+    the JSON carries "schema": schema, the version of its keys, which mbrl_helpers.summary
+    checks (bump it when the keys change).
     """
     import json
     import sys
-    from pathlib import Path
+
+    from mbrl_helpers.results import results_dir
 
     quick = "--quick" in argv
     row = main(quick)
@@ -57,7 +76,6 @@ def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> 
     print(text)
     sys.stdout.flush()
     if not quick:
-        results = Path(__file__).resolve().parent / "results"
-        results.mkdir(exist_ok=True)
+        results = results_dir()
         (results / f"{name}.md").write_text(text + "\n")
         (results / f"{name}.json").write_text(json.dumps(row, indent=2) + "\n")

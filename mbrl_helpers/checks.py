@@ -173,8 +173,8 @@ def _diagnose_planning(
             "Draw each pair with tabular.model_sample(model) and look up r, s', terminated in the model.")
 
 
-# == notebook 05: Monte Carlo Tree Search (UCB1 score, backup) ==================
-# Appended section; the reference functions live in mbrl_helpers.mcts.
+# == notebook 06: Monte Carlo Tree Search (UCB1 score, backup) ==================
+# The reference functions live in mbrl_helpers.mcts.
 
 def _ucb1_wrong_versions(q: float, big_n: int, n: int, c: float) -> dict[str, float]:
     """Common mistakes, each named by the hint it earns."""
@@ -268,7 +268,7 @@ def check_backup(student_fn: Callable) -> bool:
 
 
 # == notebook 04: learning from imagined experience (DQN target, branched rollout) ==
-# Appended section; the reference functions live in mbrl_helpers.dqn and mbrl_helpers.imagined.
+# The reference functions live in mbrl_helpers.dqn and mbrl_helpers.imagined.
 
 def _dqn_target_reference(rewards: np.ndarray, next_q: np.ndarray, terminated: np.ndarray,
                           gamma: float) -> np.ndarray:
@@ -418,7 +418,6 @@ def check_branched_rollout(student_fn: Callable) -> bool:
 
 
 # == notebook 02: the Dyna-Q+ planned reward and the priority-queue update =======
-# Appended section (issue 4).
 
 def _planned_reward_reference(model_reward: np.ndarray, last_tried: np.ndarray, s: int, a: int,
                               now: int, kappa: float) -> float:
@@ -509,7 +508,7 @@ def check_queue_update(student_fn: Callable) -> bool:
 
 
 # == notebook 03: normalisation statistics and the open-loop rollout ==============
-# Appended section (mbrl_helpers.models holds the references).
+# mbrl_helpers.models holds the reference functions.
 
 def _normalisation_cases(seed: int = 3) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -622,8 +621,8 @@ def check_open_loop_rollout(student_fn: Callable) -> bool:
     return _report(True, name)
 
 
-# == notebook 06: planning with learned models (PUCT score, search values as Q targets) ==
-# Appended section; the reference functions live in mbrl_helpers.puct and mbrl_helpers.dyna_mcts.
+# == notebook 07: planning with learned models (PUCT score, search values as Q targets) ==
+# The reference functions live in mbrl_helpers.puct and mbrl_helpers.dyna_mcts.
 
 def _puct_wrong_versions(q: float, prior: float, big_n: int, n: int, c: float) -> dict[str, float]:
     """Common mistakes, each named by the hint it earns."""

@@ -1,6 +1,6 @@
 """Figures and slider callbacks of the MPC lesson (plain functions returning matplotlib figures).
 
-    load_mpc_results(name)        benchmarks/results/mpc.json or mpc.grid.json
+    load_mpc_results(name)        the committed mpc.json or mpc.grid.json (mbrl_helpers.results)
     mpc_curves_figure(curves, ...)  evaluation return vs real steps, median and quartiles over seeds
     grid_figure(horizon, samples, env_id, grid)   the H x N slider: return and ms per step
     plans_figure(plan, ...)       the sampled plans' imagined trajectories at one real state
@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -17,18 +16,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from mbrl_helpers import plots
+from mbrl_helpers import plots, results
 from mbrl_helpers.validation import check_int
-
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 
 def load_mpc_results(name: str = "mpc.json", folder: Path | str | None = None) -> dict:
-    """A committed results file of benchmarks/bench_mpc.py (mpc.json or mpc.grid.json)."""
-    path = Path(folder or RESULTS_DIR) / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `python benchmarks/bench_mpc.py` (see its docstring)")
-    return json.loads(path.read_text())
+    """A committed results file of benchmarks/bench_mpc.py (mpc.json or mpc.grid.json), read through
+    mbrl_helpers.results (MissingResultsError, naming the command that makes it, if absent)."""
+    return results.load_json(name, folder=folder)
 
 
 def curve_on_grid(steps: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -1,21 +1,23 @@
 """Execute notebooks top to bottom, in place, so their stored outputs are fresh.
 
-    python tools/execute_notebooks.py                      # every notebook
-    python tools/execute_notebooks.py notebooks/01_dyna_q.ipynb
+    python3 course.py run tools/execute_notebooks.py                      # every notebook
+    python3 course.py run tools/execute_notebooks.py notebooks/01_dyna_q.ipynb
 
 Runs with the same environment variables as the test command (one thread,
 no progress bars, Agg backend), so nbval compares against what it will see.
-Run it inside the course environment (after `python course.py test` or `lab`).
+Run it inside the course environment (after `python3 course.py test` or `lab`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +30,13 @@ def execute(path: Path) -> float:
     os.environ.update(TEST_ENV)
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
+    # Unix-socket transport: two kernels started at once cannot race for a TCP port (that race
+    # left the client waiting forever on a kernel that never answered).
+    # The socket path must be absolute: the kernel runs in the notebook's folder, the client here.
+    sockets = Path(tempfile.mkdtemp(prefix="mbrl-kernel-")) / "kernel-ipc"
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets))
     client = NotebookClient(
-        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, km=kernel, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
     elapsed = time.perf_counter() - start
