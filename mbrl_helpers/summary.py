@@ -339,6 +339,40 @@ def rows_alphazero(data: dict) -> list[Row]:
     return out
 
 
+MPC_ROWS = {   # mpc.json's method -> the overview's name, its model and planning (the lesson's rows only)
+    "MPC, CEM, H = 30, N = 50, learned ensemble + terminal value":
+        ("MPC (CEM, H = 30) + terminal value", "neural ensemble, learned", "decision-time (MPC, CEM)"),
+    "MPC, CEM, learned ensemble":
+        ("MPC (CEM, H = 20)", "neural ensemble, learned", "decision-time (MPC, CEM)"),
+    "DQN, 6 updates/step (updates-matched to MPC)":
+        ("DQN, 6 updates/step (updates-matched to MPC)", "none", "none"),
+    "DQN, 7 updates/step (updates-matched to simple MBRL)":
+        ("DQN, 7 updates/step (updates-matched to simple MBRL)", "none", "none"),
+}
+
+
+def rows_mpc(data: dict) -> list[Row]:
+    """05: model-predictive control in the model-based RL loop (CartPole-v1, Pendulum-v1) and the
+    DQN controls that make as many gradient updates per real step."""
+    out = []
+    for r in data["table"]:
+        if r["method"] not in MPC_ROWS:
+            continue                      # ablations and the first, shorter-horizon setting
+        short, model, planning = MPC_ROWS[r["method"]]
+        learned = model != "none"
+        trains = "the model" + (" and the terminal value" if "terminal" in short else "")
+        out.append(Row(
+            task=r["task"], method=short, model=model,
+            real_env=f"transitions train {trains}" if learned else "every transition trains the agent",
+            planning=planning, real_steps_to_solve=float(r["median"]), solved=r["solved"], runs=r["runs"],
+            budget=r["budget"], model_calls_per_real_step=r["model_calls_per_real_step"],
+            ms_per_real_step=r["ms_per_real_step"], outcome=f"solved {r['solved']} of {r['runs']}",
+            when_model_wrong=(f"replans every real step, refits every episode: {r['solved']} of {r['runs']} "
+                              f"runs solved within {r['budget']:,} real steps") if learned else "no model",
+            source="mpc"))
+    return out
+
+
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("dyna_q", 1, ("machine", "speedup_vs_plain_python", "figure_8_2_seconds"),
                 "python3 course.py run benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
@@ -348,6 +382,8 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
                 facts=facts_models),
     ResultsFile("imagined", 1, ("machine", "table"),
                 "python3 course.py run benchmarks/bench_imagined.py --report", rows=rows_imagined),
+    ResultsFile("mpc", 1, ("machine", "table"),
+                "python3 course.py run benchmarks/bench_mpc.py --report", rows=rows_mpc),
     ResultsFile("mcts", 1, ("machine", "simulations_per_second", "cartpole_100_sims_steps_by_seed"),
                 "python3 course.py run benchmarks/bench_mcts.py", facts=facts_mcts),
     ResultsFile("methods", 1, ("machine", "dyna_maze", "cartpole", "shortcut_maze",
@@ -360,7 +396,7 @@ RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("alphazero", 1, ("machine", "table"),
                 "python3 course.py run benchmarks/bench_alphazero.py --report", rows=rows_alphazero),
 )
-TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1")
+TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1", "Pendulum-v1")
 
 
 def build_table(folder: Path | str | None = None) -> list[Row]:
