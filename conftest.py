@@ -17,3 +17,17 @@ for name, value in TEST_ENV.items():
 # The kernels draw with the inline backend (from the environment); the unit
 # tests in this process draw off-screen.
 matplotlib.use("Agg")
+
+# The browser test skips itself outside CI when no usable Chromium is found (tests/browser_lab.py
+# starts its skip reason with this). A skip is easy to miss among dots: say it again, last.
+NO_BROWSER_TEST = "NO BROWSER TEST"
+
+
+def pytest_terminal_summary(terminalreporter):
+    reasons = {str(report.longrepr[2]).removeprefix("Skipped: ")
+               for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and NO_BROWSER_TEST in str(report.longrepr[2])}
+    if reasons:
+        terminalreporter.section("the browser test did not run", sep="!", red=True, bold=True)
+        for reason in sorted(reasons):
+            terminalreporter.write_line(reason, red=True, bold=True)

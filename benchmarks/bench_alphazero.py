@@ -1,10 +1,10 @@
-"""Batched PUCT and the AlphaZero-style agent on CartPole with a learned model (issue 6).
+"""Batched PUCT and the AlphaZero-style agent on CartPole with a learned model (notebook 07).
 
-    python benchmarks/bench_alphazero.py --part speed            # simulations/s vs batch size
-    python benchmarks/bench_alphazero.py --part agent --seeds 0,1 # agent runs (one file per seed)
-    python benchmarks/bench_alphazero.py --part agent --simulations 64   # the same with 64 simulations
-    python benchmarks/bench_alphazero.py --report                 # merge into alphazero.md/.json
-    python benchmarks/bench_alphazero.py --quick                  # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_alphazero.py --part speed     # simulations/s vs batch size
+    python3 course.py run benchmarks/bench_alphazero.py --part agent --seeds 0,1   # one file per seed
+    python3 course.py run benchmarks/bench_alphazero.py --part agent --simulations 64  # 64 simulations
+    python3 course.py run benchmarks/bench_alphazero.py --report         # merge into alphazero.md/.json
+    python3 course.py run benchmarks/bench_alphazero.py --quick          # checks the code runs (CI)
 
 speed: simulations per second of puct.batched_search with the policy-value network as the
 leaf evaluator, batch_size 1 (one model call and one network call per node) vs 8, 16, 32,
@@ -15,7 +15,7 @@ Also the share of the search's time spent outside the model and network calls
 (selection, expansion bookkeeping and backup).
 
 agent: alphazero.train_alphazero with its default config, real steps to 475 (notebook 04's
-protocol) per seed, against the DQN numbers read from benchmarks/results/imagined.json
+protocol) per seed, against the DQN numbers read from the results file imagined.json
 (not re-run). Per-run curves and the value / prior log are stored for the notebook.
 Runs with another simulation budget (--simulations) or sampled training actions
 (--sample-actions) form their own row.
@@ -45,9 +45,10 @@ from machine import machine_info, markdown_header  # noqa: E402
 from mbrl_helpers import alphazero as az  # noqa: E402
 from mbrl_helpers import imagined, models, puct  # noqa: E402
 from mbrl_helpers import simulators as sim  # noqa: E402
+from mbrl_helpers.results import results_dir  # noqa: E402
 
 SCHEMA = 1
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_dir()   # the package's committed results (mbrl_helpers/results/)
 SEEDS = (0, 1, 2, 3, 4)
 BATCHES = (1, 8, 16, 32)
 DQN_ROWS = ("DQN, 1 update/step", "DQN, 4 updates/step (replay-matched)")
@@ -270,7 +271,7 @@ def report() -> dict:
     speed = json.loads(speed_path.read_text()) if speed_path.exists() else None
     groups = agent_groups()
     config = config_dict(az.AlphaZeroConfig())
-    lines = ["# Issue 6: batched PUCT and the AlphaZero-style agent (CartPole-v1, learned model)", "",
+    lines = ["# Batched PUCT and the AlphaZero-style agent (CartPole-v1, learned model)", "",
              "Regenerate: see the docstring of `benchmarks/bench_alphazero.py`. The machine (2 cores) was "
              "shared with other jobs: timings are rough, ratios within one run are the comparable part.", ""]
     if speed:
@@ -279,7 +280,8 @@ def report() -> dict:
     if groups:
         lines += ["Real steps to 475 (mean greedy return over 5 real episodes >= 475, evaluated every "
                   "1,000 real steps; \"greedy\" for the agent = the search without root noise, acting by "
-                  "most visits). DQN rows are read from `benchmarks/results/imagined.json` (not re-run).", ""]
+                  "most visits). DQN rows are read from `mbrl_helpers/results/imagined.json` "
+                  "(not re-run).", ""]
         agent, rows = agent_lines(groups, config["max_steps"])
         lines += agent
         lines += ["", "Agent config (other rows differ only as their names say): "

@@ -1,7 +1,7 @@
-"""Dyna with MCTS planning vs Dyna-Q at equal budgets of model calls (issue 6, tabular part).
+"""Dyna with MCTS planning vs Dyna-Q at equal budgets of model calls (notebook 07, tabular part).
 
-    python benchmarks/bench_dyna_mcts.py            # full run (about a minute or two)
-    python benchmarks/bench_dyna_mcts.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_dyna_mcts.py            # full run (about a minute or two)
+    python3 course.py run benchmarks/bench_dyna_mcts.py --quick    # checks the code runs (CI)
 
 Dyna Maze (the book's Figure 8.2 settings: alpha 0.1, epsilon 0.1, gamma 0.95,
 30 runs): steps per episode, real steps until the greedy policy follows a
@@ -13,7 +13,7 @@ shortcut opens at 3000, 30 runs): goals before and after the change, and
 whether the agent's greedy path ever takes the shortcut.
 Also: the compute time of dyna_mcts_curves, what a notebook slider calls.
 
-Prints a table and writes benchmarks/results/dyna_mcts.md and dyna_mcts.json.
+Prints a table and writes dyna_mcts.md and dyna_mcts.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations

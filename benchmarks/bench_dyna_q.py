@@ -1,9 +1,9 @@
 """Speed of notebook 01's experiments: compiled Dyna-Q against a plain-Python reference.
 
-    python benchmarks/bench_dyna_q.py            # full run (about a minute)
-    python benchmarks/bench_dyna_q.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_dyna_q.py            # full run (about a minute)
+    python3 course.py run benchmarks/bench_dyna_q.py --quick    # checks the code runs (CI)
 
-Prints a table and writes benchmarks/results/dyna_q.md and dyna_q.json.
+Prints a table and writes dyna_q.md and dyna_q.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def report(row: dict) -> str:
         f"| slider callback, k = 100, uncached (all runs + drawing) | {row['slider_k100_seconds']:.3f} s |",
         f"| planning updates per second (one thread) | {row['planning_updates_per_second']:,} |",
         "",
-        "Targets (issue 2): Figure 8.2 under 0.5 s after warm-up; at least 20x the plain reference;",
+        "Speed goals: Figure 8.2 under 0.5 s after warm-up; at least 20x the plain reference;",
         "slider under 0.5 s. The notebook precomputes the 21 k values its slider offers (0, 5, ..., 100),",
         "so a move only redraws; the uncached row is what any other k costs.",
     ]

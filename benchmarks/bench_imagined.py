@@ -1,12 +1,14 @@
 """Notebook 04's numbers: real steps to solve CartPole-v1, model-free DQN vs learning from a model.
 
-    python benchmarks/bench_imagined.py --part model_free    # DQN at 1 and 4 updates/step, 5 seeds
-    python benchmarks/bench_imagined.py --part model_based   # simple MBRL and Dyna-DQN, 5 seeds
-    python benchmarks/bench_imagined.py --part grid          # the slider's k x h grid, 2 seeds
-    python benchmarks/bench_imagined.py --report             # table + figure from what was measured
-    python benchmarks/bench_imagined.py --quick              # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_imagined.py --part model_free   # DQN, 1 and 4 updates/step
+    python3 course.py run benchmarks/bench_imagined.py --part model_based  # simple MBRL and Dyna-DQN
+    python3 course.py run benchmarks/bench_imagined.py --part grid         # the slider's k x h grid
+    python3 course.py run benchmarks/bench_imagined.py --report    # table + figure from what was measured
+    python3 course.py run benchmarks/bench_imagined.py --quick     # checks the code runs (CI)
 
-Each part appends every finished run to benchmarks/results/imagined.<part>.json
+(model_free and model_based: 5 seeds each; grid: 2 seeds.)
+
+Each part appends every finished run to mbrl_helpers/results/imagined.<part>.json
 (so a part can run in the background and be resumed: finished runs are skipped).
 --report merges them into imagined.json, writes the table imagined.md and the
 figure imagined.png. "Solved" = mean greedy return over 5 real evaluation
@@ -39,8 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header  # noqa: E402
 
 from mbrl_helpers import dqn, imagined  # noqa: E402
+from mbrl_helpers.results import results_dir  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_dir()   # the package's committed results (mbrl_helpers/results/)
 # Version of imagined.json's keys; mbrl_helpers.summary checks it. Bump it when they change.
 SCHEMA = 1
 SEEDS = (0, 1, 2, 3, 4)

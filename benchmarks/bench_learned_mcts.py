@@ -1,18 +1,18 @@
 """Tree search on a learned CartPole model vs the true one: return against search depth.
 
-    python benchmarks/bench_learned_mcts.py            # full run (about 30-40 minutes)
-    python benchmarks/bench_learned_mcts.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_learned_mcts.py            # full run (about 30-40 minutes)
+    python3 course.py run benchmarks/bench_learned_mcts.py --quick    # checks the code runs (CI)
 
 Every model is searched by the same planner (learned_mcts.run_search_episode: batched PUCT,
 uniform priors, random rollouts of `depth` steps from each new leaf), on the same seeds:
 - true simulator: simulators.cartpole_step;
 - learned, 2,000 transitions: a 5-member ensemble fitted to 2,000 random-policy transitions
-  (the issue's budget), mean of the members;
+  (notebook 07's budget of real data), mean of the members;
 - learned, 2,000 + guard: the same ensemble, a simulated branch ends where members disagree;
 - learned, 300 transitions: a model fitted to little data, where model error shows.
 Real steps for "MCTS on a learned model" = the model's data + the evaluated episode's own steps.
 
-Prints a table and writes benchmarks/results/learned_mcts.md and learned_mcts.json.
+Prints a table and writes learned_mcts.md and learned_mcts.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def report(row: dict) -> str:
     s = row["settings"]
     depths, seeds = s["depths"], s["seeds"]
     lines = [
-        "# Tree search on a learned CartPole model (notebook 06)",
+        "# Tree search on a learned CartPole model (notebook 07)",
         "",
         markdown_header(row["machine"]),
         f"- settings: {s}",

@@ -1,7 +1,7 @@
-"""Speed of notebook 05's search: UCT on CartPole with the true model, three ways.
+"""Speed of notebook 06's search: UCT on CartPole with the true model, three ways.
 
-    python benchmarks/bench_mcts.py            # full run (about two minutes)
-    python benchmarks/bench_mcts.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_mcts.py            # full run (about two minutes)
+    python3 course.py run benchmarks/bench_mcts.py --quick    # checks the code runs (CI)
 
 Rows, all measured in the same run from the same CartPole state:
 - naive reference: UCT written the textbook way in plain Python, one object per
@@ -12,7 +12,7 @@ Rows, all measured in the same run from the same CartPole state:
 Also decisions per second at 100 simulations, the slider callback's latency, and a
 larger CartPole sweep (10 seeds) than the notebook can afford.
 
-Prints a table and writes benchmarks/results/mcts.md and mcts.json.
+Prints a table and writes mcts.md and mcts.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from mbrl_helpers import simulators as sim  # noqa: E402
 SCHEMA = 1
 
 STATE = np.array([0.0, 0.0, 0.05, 0.0])
-TARGET_SIMS_PER_SECOND = 20_000  # issue 8, depth 20 with rollouts
+TARGET_SIMS_PER_SECOND = 20_000  # the course's speed goal for UCT on CartPole, depth 20 with rollouts
 
 
 # -- a naive reference: objects, and the gymnasium env itself as the model --------------------
@@ -206,7 +206,7 @@ def report(row: dict) -> str:
     sps = row["simulations_per_second"]
     labels = list(sps["20"])
     lines = [
-        "# MCTS speed (notebook 05)",
+        "# MCTS speed (notebook 06)",
         "",
         markdown_header(row["machine"]),
         f"- settings: {row['settings']}",
@@ -227,7 +227,7 @@ def report(row: dict) -> str:
         "",
         f"Speed-up over the naive reference at depth 20 (same run): plain-Python path "
         f"{sps['20'][labels[1]] / naive20:.1f}x, compiled path {sps['20'][labels[2]] / naive20:.0f}x.",
-        f"Target (issue 8): at least {TARGET_SIMS_PER_SECOND:,} simulations/s at depth 20 -> "
+        f"Speed goal: at least {TARGET_SIMS_PER_SECOND:,} simulations/s at depth 20 -> "
         f"{'met' if row['target_met'] else 'NOT met'} by the compiled path; the plain-Python path "
         "(what a learned model plugs into) does not reach it.",
         "",

@@ -1,7 +1,7 @@
-"""Notebook 07's common-task numbers: every planning method of the course on the same footing.
+"""Notebook 08's common-task numbers: every planning method of the course on the same footing.
 
-    python benchmarks/bench_methods.py            # full run (about a minute)
-    python benchmarks/bench_methods.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_methods.py            # full run (about a minute)
+    python3 course.py run benchmarks/bench_methods.py --quick    # checks the code runs (CI)
 
 For each method and task, measured in one run:
 - real environment steps until solved (Dyna Maze: the greedy path, checked after each
@@ -15,7 +15,7 @@ For each method and task, measured in one run:
 The CartPole learners (DQN, Dyna-DQN, simple MBRL) are measured by bench_imagined.py and the
 MCTS speed by bench_mcts.py; mbrl_helpers.summary reads all of these files.
 
-Prints a table and writes benchmarks/results/methods.md and methods.json.
+Prints a table and writes methods.md and methods.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ SCHEMA = 1
 
 BOOK = {"alpha": 0.1, "epsilon": 0.1, "gamma": 0.95}   # the Dyna Maze settings of Figure 8.2
 FACTOR = 1.2                                            # "near-optimal": within 1.2 x shortest
-MAZE_MCTS = {"n_simulations": 3000, "depth": 50, "gamma": 0.95, "c": 0.5}   # notebook 05's maze search
-CARTPOLE_MCTS = {"n_simulations": 100, "depth": 20, "c": 1.0}               # notebook 05's defaults
+MAZE_MCTS = {"n_simulations": 3000, "depth": 50, "gamma": 0.95, "c": 0.5}   # notebook 06's maze search
+CARTPOLE_MCTS = {"n_simulations": 100, "depth": 20, "c": 1.0}               # notebook 06's defaults
 
 
 def tabular_learner(method: int, planning_steps: int, runs: int, max_episodes: int) -> dict:
@@ -154,7 +154,7 @@ def median_steps(steps: list) -> str:
 
 
 def report(row: dict) -> str:
-    lines = ["# Every method on common tasks (notebook 07)", "", markdown_header(row["machine"]),
+    lines = ["# Every method on common tasks (notebook 08)", "", markdown_header(row["machine"]),
              f"- settings: {row['settings']}",
              f"- 1-minute load average after the run: {row['load_average_1min_after']} (2 cores; above 2"
              " means other work competed and CPU times are pessimistic)", "",

@@ -1,7 +1,7 @@
 """Accuracy and speed of notebook 03's neural dynamics models (mbrl_helpers.models).
 
-    python benchmarks/bench_models.py            # full run (a few minutes on 2 cores)
-    python benchmarks/bench_models.py --quick    # checks the code runs (small data, few epochs)
+    python3 course.py run benchmarks/bench_models.py          # full run (a few minutes on 2 cores)
+    python3 course.py run benchmarks/bench_models.py --quick  # checks the code runs (small data, few epochs)
 
 Per environment (CartPole-v1, Pendulum-v1), with 5000 random transitions, for a single
 model and a 5-member ensemble: held-out one-step error normalised by the variance of the
@@ -9,7 +9,7 @@ true change per dimension (target < 0.01 on CartPole), termination accuracy (tar
 the learned head and, for CartPole, the known rule on the predicted state), training time
 and epochs, and predictions per second through the step-function interface, batched
 (1024 states per call) vs one state per call. Also the notebook's slider redraw time.
-Prints a table and writes benchmarks/results/models.md and models.json.
+Prints a table and writes models.md and models.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Speed of notebook 02's experiments: Figures 8.4 and 8.5 and Example 8.4 at the book's run counts.
 
-    python benchmarks/bench_tabular_02.py            # full run (a minute or two)
-    python benchmarks/bench_tabular_02.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_tabular_02.py            # full run (a minute or two)
+    python3 course.py run benchmarks/bench_tabular_02.py --quick    # checks the code runs (CI)
 
-Prints a table and writes benchmarks/results/tabular_02.md and tabular_02.json.
-Target (issue 4): all three experiments together in under 10 s after warm-up on 2 cores.
+Prints a table and writes tabular_02.md and tabular_02.json to mbrl_helpers/results/.
+Speed goal: all three experiments together in under 10 s after warm-up on 2 cores.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def report(row: dict) -> str:
         f"| speed-up over the plain reference (same work, same run) "
         f"| {row['speedup_vs_plain_python']:.0f}x | | |",
         "",
-        "Target (issue 4): the three experiments together under 10 s after warm-up on this 2-core",
+        "Speed goal: the three experiments together under 10 s after warm-up on this 2-core",
         "machine; a slider move under 0.5 s. Times are medians over the repeats, after numba's",
         "compilation (cached on disk). The load average above says whether other work competed.",
         "The runs are spread over numba's threads: on an idle machine the wall time approaches",

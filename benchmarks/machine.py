@@ -60,12 +60,14 @@ def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> 
     """The command line every benchmark shares: run, print the table, store it unless --quick.
 
     main(quick) -> dict of results; report(dict) -> markdown text. Results go to
-    benchmarks/results/<name>.md and <name>.json; the JSON carries "schema": schema, the
-    version of its keys, which mbrl_helpers.summary checks (bump it when the keys change).
+    <name>.md and <name>.json in mbrl_helpers/results/ (package data, see mbrl_helpers.results);
+    the JSON carries "schema": schema, the version of its keys, which mbrl_helpers.summary
+    checks (bump it when the keys change).
     """
     import json
     import sys
-    from pathlib import Path
+
+    from mbrl_helpers.results import results_dir
 
     quick = "--quick" in argv
     row = main(quick)
@@ -74,7 +76,6 @@ def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> 
     print(text)
     sys.stdout.flush()
     if not quick:
-        results = Path(__file__).resolve().parent / "results"
-        results.mkdir(exist_ok=True)
+        results = results_dir()
         (results / f"{name}.md").write_text(text + "\n")
         (results / f"{name}.json").write_text(json.dumps(row, indent=2) + "\n")

@@ -1,9 +1,10 @@
 """Regenerate every benchmark result of the course, one benchmark at a time, in lesson order.
 
-    python benchmarks/run_all.py            # every result in benchmarks/results/ (a few hours),
-                                            # then README's "Results at a glance" from them
-    python benchmarks/run_all.py --quick    # checks every benchmark still runs; writes nothing
-    python benchmarks/run_all.py --list     # prints the commands it would run
+    python3 course.py run benchmarks/run_all.py          # every result in mbrl_helpers/results/
+                                                         # (a few hours), then README's
+                                                         # "Results at a glance" from them
+    python3 course.py run benchmarks/run_all.py --quick  # checks every benchmark still runs; writes nothing
+    python3 course.py run benchmarks/run_all.py --list   # prints the commands it would run
 
 BENCHMARKS below is the one list of the course's benchmarks (tests/test_benchmarks.py checks
 that every benchmarks/bench_*.py is in it). Each runs in its own process, so one benchmark's
@@ -40,14 +41,20 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench_imagined.py", (("--part", "model_free"), ("--part", "model_based"),
                                     ("--part", "grid"), ("--report",)),
               "04: real steps to solve CartPole-v1, DQN vs learning from a model", 60),
-    Benchmark("bench_mcts.py", ((),), "05: UCT simulations/s on CartPole vs a naive reference", 2),
-    Benchmark("bench_dyna_mcts.py", ((),), "06: Dyna-MCTS vs Dyna-Q at equal budgets of model calls", 2),
-    Benchmark("bench_learned_mcts.py", ((),), "06: tree search on a learned CartPole model vs the true one",
+    # MPC's parts are resumable like bench_imagined's; --report merges them (the DQN control needs
+    # the cartpole_h30 part's updates per real step, so it runs after it). From scratch about 8 hours.
+    Benchmark("bench_mpc.py", (("--part", "cartpole"), ("--part", "cartpole_h30"), ("--part", "pendulum"),
+                               ("--part", "ablations"), ("--part", "dqn_control"),
+                               ("--part", "simple_control"), ("--part", "grid"), ("--report",)),
+              "05: real steps to solve CartPole-v1 and Pendulum-v1 by MPC, planning cost, slider grid", 480),
+    Benchmark("bench_mcts.py", ((),), "06: UCT simulations/s on CartPole vs a naive reference", 2),
+    Benchmark("bench_dyna_mcts.py", ((),), "07: Dyna-MCTS vs Dyna-Q at equal budgets of model calls", 2),
+    Benchmark("bench_learned_mcts.py", ((),), "07: tree search on a learned CartPole model vs the true one",
               40),
     # speed, then one agent run per seed (each written to its own file), then the merge
     Benchmark("bench_alphazero.py", (("--part", "speed"), ("--part", "agent"), ("--report",)),
-              "06: batched PUCT speed; AlphaZero-style agent on a learned CartPole model", 60),
-    Benchmark("bench_methods.py", ((),), "07: every method on common tasks (steps, model calls, CPU)", 1),
+              "07: batched PUCT speed; AlphaZero-style agent on a learned CartPole model", 60),
+    Benchmark("bench_methods.py", ((),), "08: every method on common tasks (steps, model calls, CPU)", 1),
 )
 
 
@@ -83,8 +90,8 @@ def main(argv: list[str]) -> int:
     if not quick:
         # README's "Results at a glance" is generated from the files just written.
         code = subprocess.call([sys.executable, "-m", "mbrl_helpers.summary", "--readme"], cwd=HERE.parent)
-        print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 07:\n"
-              "    python tools/execute_notebooks.py notebooks/07_choosing_a_method.ipynb")
+        print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 08:\n"
+              "    python3 course.py run tools/execute_notebooks.py notebooks/08_choosing_a_method.ipynb")
         return code
     return 0
 

@@ -5,7 +5,7 @@ notebook 03), and the experiment runner of notebook 04:
 
     branched_rollout   h-step model rollouts from real states (MBPO, Janner et al. 2019),
                        stopped at termination and, optionally, where the ensemble disagrees
-    run_simple_mbrl    the seed's "simple model-based RL", in rounds: collect real
+    run_simple_mbrl    the simple model-based RL recipe, in rounds: collect real
                        transitions, fit the model, generate transitions from the model
                        only, train DQN on those alone, evaluate in the real environment
     run_dyna_dqn       Dyna-style DQN: after each real step, k imagined transitions per
@@ -258,7 +258,7 @@ def run_dyna_dqn(
     return result
 
 
-# -- the seed's "simple model-based RL", in rounds ------------------------------------------
+# -- the simple model-based RL recipe, in rounds -- ------------------------------------------
 
 @dataclass(frozen=True)
 class SimpleMBRLConfig:
@@ -342,7 +342,8 @@ def run_simple_mbrl(
     env_id: str = "CartPole-v1",
     label: str = "simple MBRL",
 ) -> dqn.RunResult:
-    """The seed's simple model-based RL, repeated in rounds until solved or out of rounds.
+    """The simple model-based RL recipe (collect, fit the model, imagine, train), repeated in rounds
+    until solved or out of rounds.
 
     Round 1 collects initial_random_steps real transitions with a random
     policy, later rounds steps_per_round with the agent (epsilon-greedy). Each

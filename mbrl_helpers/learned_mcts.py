@@ -1,6 +1,6 @@
 """Tree search on a learned CartPole model: the model, a disagreement guard, and the depth sweep.
 
-Notebook 06 swaps the true simulator of notebook 05 for a neural ensemble fitted to at
+Notebook 07 swaps the true simulator of notebook 06 for a neural ensemble fitted to at
 most a few thousand real transitions, and asks how deep a search can trust it.
 
     fit_cartpole_model   an ensemble (notebook 03) fitted to random-policy transitions
@@ -27,7 +27,7 @@ from mbrl_helpers.validation import check_int, check_number
 
 MODEL = models.ModelConfig(ensemble_size=5, hidden=64, termination="cartpole", max_epochs=40,
                            patience=10, batch_size=256)
-MAX_TRANSITIONS = 2_000  # the issue's budget of real data for "MCTS on a learned model"
+MAX_TRANSITIONS = 2_000  # real transitions the learned model gets in notebook 07's comparison
 # Disagreement (data std units) beyond which guarded_step_fn ends a simulated branch. On fresh
 # random-policy data the ensemble above has a median near 0.01 and a maximum near 0.17; far
 # from the data (cart beyond 1.5 m) it exceeds 1.

@@ -165,7 +165,6 @@ def policy_comparison(
 
 
 # == notebook 02: changing mazes, Dyna-Q+, prioritized sweeping ===================
-# Appended section (issue 4).
 
 def plot_cumulative_reward(
     curves: Mapping[str, np.ndarray],

@@ -237,6 +237,40 @@ def check_step_output(step_fn: StepFn, states: np.ndarray, actions: np.ndarray) 
         raise TypeError(f"terminated must be bool, got {terminated.dtype}")
 
 
+# -- Pendulum-v1 (gymnasium's PendulumEnv, semi-implicit Euler) ------------------------------------
+PENDULUM_G = 10.0         # m/s^2, gymnasium's default g
+PENDULUM_MASS = 1.0       # kg
+PENDULUM_LENGTH = 1.0     # m
+PENDULUM_DT = 0.05        # s between state updates
+PENDULUM_MAX_SPEED = 8.0  # rad/s
+PENDULUM_MAX_TORQUE = 2.0  # N m
+
+
+def pendulum_step(states: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pendulum-v1's step as a pure function, batched: the perfect model of the env (g = 10).
+
+    states: (B, 3) float64 observations [cos theta, sin theta, theta_dot (rad/s)], theta = 0 upright.
+    actions: (B, 1) float64 torque (N m), clipped to [-2, 2]. Returns next_states (B, 3), rewards
+    (B,) = -(theta^2 + 0.1 theta_dot^2 + 0.001 u^2) with theta wrapped to [-pi, pi), and terminated
+    (B,) all False (Pendulum never terminates; it is truncated after 200 steps). Same arithmetic as
+    gymnasium's PendulumEnv.step.
+    """
+    states = np.asarray(states, np.float64)
+    if states.ndim != 2 or states.shape[1] != 3:
+        raise ValueError(f"states must have shape (B, 3) for Pendulum, got {states.shape}")
+    u = np.clip(np.asarray(actions, np.float64).reshape(len(states), -1)[:, 0],
+                -PENDULUM_MAX_TORQUE, PENDULUM_MAX_TORQUE)
+    theta, theta_dot = np.arctan2(states[:, 1], states[:, 0]), states[:, 2]
+    wrapped = ((theta + np.pi) % (2 * np.pi)) - np.pi
+    rewards = -(wrapped ** 2 + 0.1 * theta_dot ** 2 + 0.001 * u ** 2)
+    new_dot = theta_dot + (3 * PENDULUM_G / (2 * PENDULUM_LENGTH) * np.sin(theta)
+                           + 3.0 / (PENDULUM_MASS * PENDULUM_LENGTH ** 2) * u) * PENDULUM_DT
+    new_dot = np.clip(new_dot, -PENDULUM_MAX_SPEED, PENDULUM_MAX_SPEED)
+    new_theta = theta + new_dot * PENDULUM_DT
+    next_states = np.stack([np.cos(new_theta), np.sin(new_theta), new_dot], axis=1)
+    return next_states, rewards, np.zeros(len(states), bool)
+
+
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.
 bounds_checked_from_python(cartpole_step_one)

@@ -1,6 +1,7 @@
-"""Notebook 07's summary table, read from the committed benchmark results (never typed in).
+"""Notebook 08's summary table, read from the committed benchmark results (never typed in).
 
-Every results file in benchmarks/results/ carries "schema": N, the version of its keys. This
+Every results file (package data in mbrl_helpers/results/, found by mbrl_helpers.results)
+carries "schema": N, the version of its keys. This
 module knows, per file, the schema it expects, the keys it reads, the command that regenerates
 it, and one extractor that turns the file into table rows (or headline facts). A missing file,
 an older schema or a missing key raises an error that names the file and that command.
@@ -11,13 +12,12 @@ an older schema or a missing key raises an error that names the file and that co
     summary.efficiency_figure(rows)           # real steps to solve vs compute per real step
     summary.readme_section()                  # README's "Results at a glance" text
 
-To add a results file (e.g. notebook 06's): write an extractor `rows_<name>(data) -> list[Row]`
+To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data) -> list[Row]`
 (or facts), and add one ResultsFile to RESULTS_FILES.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import textwrap
@@ -29,17 +29,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from mbrl_helpers import results
 from mbrl_helpers.plots import COLOURS, MARKERS
+from mbrl_helpers.results import MissingResultsError  # noqa: F401 - callers catch summary.MissingResultsError
 
-# The repository's committed results, beside the package (as notebook 04 finds them).
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
-README_BEGIN = ("<!-- results-at-a-glance: written by `python -m mbrl_helpers.summary --readme`; "
-                "do not edit -->")
+README_BEGIN = ("<!-- results-at-a-glance: written by "
+                "`python3 course.py run -m mbrl_helpers.summary --readme`; do not edit -->")
 README_END = "<!-- end of results-at-a-glance -->"
-
-
-class MissingResultsError(FileNotFoundError):
-    """A results file the summary needs is not there."""
 
 
 class StaleResultsError(ValueError):
@@ -78,30 +74,12 @@ class Row:
 class ResultsFile:
     """What the summary expects of one results file, and how it reads it."""
 
-    name: str                                     # benchmarks/results/<name>.json
+    name: str                                     # mbrl_helpers/results/<name>.json
     schema: int                                   # the schema the extractors below were written for
     keys: tuple[str, ...]                         # top-level keys they read
     command: str                                  # the command that regenerates the file
     rows: Callable[[dict], list[Row]] = field(default=lambda data: [])
     facts: Callable[[dict], dict[str, float]] = field(default=lambda data: {})
-
-
-def read_results_json(path: Path | str, command: str = "python benchmarks/run_all.py") -> dict:
-    """The JSON object in a results file, or a ValueError naming the file and how to remake it
-    (a half-written or hand-edited file otherwise ends in a bare JSONDecodeError)."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except UnicodeDecodeError as error:
-        raise ValueError(f"results file {path} is not text ({error}): regenerate it with "
-                         f"`{command}`") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"results file {path} is not valid JSON ({error}): it may be cut short "
-                         f"or edited by hand; regenerate it with `{command}`") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"results file {path} must hold a JSON object, got {type(data).__name__}; "
-                         f"regenerate it with `{command}`")
-    return data
 
 
 def load_results(spec: ResultsFile, folder: Path | str | None = None) -> dict:
@@ -110,10 +88,8 @@ def load_results(spec: ResultsFile, folder: Path | str | None = None) -> dict:
     Raises MissingResultsError (no file), StaleResultsError (no or older "schema": regenerate),
     ValueError (newer schema than this module knows, or a key missing).
     """
-    path = Path(folder or RESULTS_DIR) / f"{spec.name}.json"
-    if not path.exists():
-        raise MissingResultsError(f"missing results file {path}: regenerate it with `{spec.command}`")
-    data = read_results_json(path, spec.command)
+    data = results.load_json(f"{spec.name}.json", folder=folder, command=spec.command)
+    path = results.results_path(f"{spec.name}.json", folder=folder, command=spec.command)
     found = data.get("schema")
     if not isinstance(found, int) or found < spec.schema:
         raise StaleResultsError(f"stale results file {path}: schema {found!r}, expected {spec.schema}; "
@@ -156,7 +132,7 @@ def facts_models(data: dict) -> dict[str, float]:
 
 
 def facts_mcts(data: dict) -> dict[str, float]:
-    """05: UCT simulations per second at depth 20, compiled vs the naive reference."""
+    """06: UCT simulations per second at depth 20, compiled vs the naive reference."""
     sps = data["simulations_per_second"]["20"]
     naive = sps["naive reference (objects + env deepcopy)"]
     compiled = sps["package, compiled path"]
@@ -196,7 +172,7 @@ def rows_imagined(data: dict) -> list[Row]:
 
 
 def rows_methods(data: dict) -> list[Row]:
-    """07: the Dyna Maze learners and planners, UCT on CartPole, and the Shortcut Maze."""
+    """08: the Dyna Maze learners and planners, UCT on CartPole, and the Shortcut Maze."""
     out = []
     for name, r in data["dyna_maze"].items():
         search = name.startswith("MCTS")
@@ -210,7 +186,7 @@ def rows_methods(data: dict) -> list[Row]:
             real_steps_to_solve=median_steps(r["real_steps_to_solve"]), solved=r["solved"],
             runs=r["runs"], budget=None, model_calls_per_real_step=r["model_calls_per_real_step"],
             ms_per_real_step=r["cpu_ms_per_real_step"], outcome=f"solved {r['solved']} of {r['runs']}",
-            when_model_wrong="needs the true model (06: a learned one)" if search else
+            when_model_wrong="needs the true model (07: a learned one)" if search else
             "see Shortcut Maze" if learned else "no model", source="methods"))
     r = data["cartpole"]["MCTS (UCT), perfect simulator"]
     out.append(Row(
@@ -219,7 +195,7 @@ def rows_methods(data: dict) -> list[Row]:
         real_steps_to_solve=median_steps(r["real_steps_to_solve"]), solved=r["solved"], runs=r["runs"],
         budget=None, model_calls_per_real_step=r["model_calls_per_real_step"],
         ms_per_real_step=r["cpu_ms_per_real_step"], outcome=f"solved {r['solved']} of {r['runs']}",
-        when_model_wrong="needs the true model (06: a learned one)", source="methods"))
+        when_model_wrong="needs the true model (07: a learned one)", source="methods"))
     for name, r in data["shortcut_maze"].items():
         before, after = np.mean(r["reward_before_switch"]), np.mean(r["reward_after_switch"])
         plus = "+" in name
@@ -237,7 +213,7 @@ def rows_methods(data: dict) -> list[Row]:
 
 
 def facts_methods(data: dict) -> dict[str, float]:
-    """07: the numbers the decision guide quotes from the common-task benchmark."""
+    """08: the numbers the decision guide quotes from the common-task benchmark."""
     maze = data["dyna_maze"]
     cut = data["shortcut_maze"]
     after = {name: float(np.mean(r["reward_after_switch"])) for name, r in cut.items()}
@@ -254,7 +230,7 @@ def _optimal_steps(stats: dict) -> float:
 
 
 def rows_dyna_mcts(data: dict) -> list[Row]:
-    """06: Dyna-MCTS vs Dyna-Q at equal budgets B of model calls per real step (ablations left out).
+    """07: Dyna-MCTS vs Dyna-Q at equal budgets B of model calls per real step (ablations left out).
 
     Its "solved" is stricter than bench_methods': the greedy path is a 14-step (shortest) path,
     so its Dyna Maze rows form a task of their own.
@@ -317,7 +293,7 @@ def _transitions(model: str) -> int:
 
 
 def rows_learned_mcts(data: dict) -> list[Row]:
-    """06: batched PUCT on CartPole-v1 with the true model or a learned ensemble, one row per model at
+    """07: batched PUCT on CartPole-v1 with the true model or a learned ensemble, one row per model at
     its best rollout depth (by mean return). Real steps to solve = the model's data + the first episode."""
     settings, solved_at = data["settings"], data["solved"]
     out = []
@@ -346,7 +322,7 @@ def rows_learned_mcts(data: dict) -> list[Row]:
 
 
 def rows_alphazero(data: dict) -> list[Row]:
-    """06: the AlphaZero-style agent (PUCT on a learned model, value and prior nets) on CartPole-v1."""
+    """07: the AlphaZero-style agent (PUCT on a learned model, value and prior nets) on CartPole-v1."""
     out = []
     for r in data["table"]:
         if not r["method"].startswith("AlphaZero"):
@@ -362,27 +338,64 @@ def rows_alphazero(data: dict) -> list[Row]:
     return out
 
 
+MPC_ROWS = {   # mpc.json's method -> the overview's name, its model and planning (the lesson's rows only)
+    "MPC, CEM, H = 30, N = 50, learned ensemble + terminal value":
+        ("MPC (CEM, H = 30) + terminal value", "neural ensemble, learned", "decision-time (MPC, CEM)"),
+    "MPC, CEM, learned ensemble":
+        ("MPC (CEM, H = 20)", "neural ensemble, learned", "decision-time (MPC, CEM)"),
+    "DQN, 6 updates/step (updates-matched to MPC)":
+        ("DQN, 6 updates/step (updates-matched to MPC)", "none", "none"),
+    "DQN, 7 updates/step (updates-matched to simple MBRL)":
+        ("DQN, 7 updates/step (updates-matched to simple MBRL)", "none", "none"),
+}
+
+
+def rows_mpc(data: dict) -> list[Row]:
+    """05: model-predictive control in the model-based RL loop (CartPole-v1, Pendulum-v1) and the
+    DQN controls that make as many gradient updates per real step."""
+    out = []
+    for r in data["table"]:
+        if r["method"] not in MPC_ROWS:
+            continue                      # ablations and the first, shorter-horizon setting
+        short, model, planning = MPC_ROWS[r["method"]]
+        learned = model != "none"
+        trains = "the model" + (" and the terminal value" if "terminal" in short else "")
+        out.append(Row(
+            task=r["task"], method=short, model=model,
+            real_env=f"transitions train {trains}" if learned else "every transition trains the agent",
+            planning=planning, real_steps_to_solve=float(r["median"]), solved=r["solved"], runs=r["runs"],
+            budget=r["budget"], model_calls_per_real_step=r["model_calls_per_real_step"],
+            ms_per_real_step=r["ms_per_real_step"], outcome=f"solved {r['solved']} of {r['runs']}",
+            when_model_wrong=(f"replans every real step, refits every episode: {r['solved']} of {r['runs']} "
+                              f"runs solved within {r['budget']:,} real steps") if learned else "no model",
+            source="mpc"))
+    return out
+
+
 RESULTS_FILES: tuple[ResultsFile, ...] = (
     ResultsFile("dyna_q", 1, ("machine", "speedup_vs_plain_python", "figure_8_2_seconds"),
-                "python benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
+                "python3 course.py run benchmarks/bench_dyna_q.py", facts=facts_dyna_q),
     ResultsFile("tabular_02", 1, ("machine", "all_three_seconds", "speedup_vs_plain_python"),
-                "python benchmarks/bench_tabular_02.py", facts=facts_tabular_02),
-    ResultsFile("models", 1, ("machine", "rows"), "python benchmarks/bench_models.py", facts=facts_models),
-    ResultsFile("imagined", 1, ("machine", "table"), "python benchmarks/bench_imagined.py --report",
-                rows=rows_imagined),
+                "python3 course.py run benchmarks/bench_tabular_02.py", facts=facts_tabular_02),
+    ResultsFile("models", 1, ("machine", "rows"), "python3 course.py run benchmarks/bench_models.py",
+                facts=facts_models),
+    ResultsFile("imagined", 1, ("machine", "table"),
+                "python3 course.py run benchmarks/bench_imagined.py --report", rows=rows_imagined),
+    ResultsFile("mpc", 1, ("machine", "table"),
+                "python3 course.py run benchmarks/bench_mpc.py --report", rows=rows_mpc),
     ResultsFile("mcts", 1, ("machine", "simulations_per_second", "cartpole_100_sims_steps_by_seed"),
-                "python benchmarks/bench_mcts.py", facts=facts_mcts),
+                "python3 course.py run benchmarks/bench_mcts.py", facts=facts_mcts),
     ResultsFile("methods", 1, ("machine", "dyna_maze", "cartpole", "shortcut_maze",
                                "load_average_1min_after"),
-                "python benchmarks/bench_methods.py", rows=rows_methods, facts=facts_methods),
+                "python3 course.py run benchmarks/bench_methods.py", rows=rows_methods, facts=facts_methods),
     ResultsFile("dyna_mcts", 1, ("machine", "dyna_maze", "shortcut_maze"),
-                "python benchmarks/bench_dyna_mcts.py", rows=rows_dyna_mcts),
+                "python3 course.py run benchmarks/bench_dyna_mcts.py", rows=rows_dyna_mcts),
     ResultsFile("learned_mcts", 1, ("machine", "settings", "returns", "seconds", "solved"),
-                "python benchmarks/bench_learned_mcts.py", rows=rows_learned_mcts),
-    ResultsFile("alphazero", 1, ("machine", "table"), "python benchmarks/bench_alphazero.py --report",
-                rows=rows_alphazero),
+                "python3 course.py run benchmarks/bench_learned_mcts.py", rows=rows_learned_mcts),
+    ResultsFile("alphazero", 1, ("machine", "table"),
+                "python3 course.py run benchmarks/bench_alphazero.py --report", rows=rows_alphazero),
 )
-TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1")
+TASK_ORDER = ("Dyna Maze", "Dyna Maze, 14-step path", "Shortcut Maze", "CartPole-v1", "Pendulum-v1")
 
 
 def build_table(folder: Path | str | None = None) -> list[Row]:
@@ -509,10 +522,10 @@ def readme_section(folder: Path | str | None = None) -> str:
     """README's "Results at a glance" block, markers included, generated from the results files."""
     rows = build_table(folder)
     dates = sorted({m.split(",")[0] for m in machines(folder).values()})
-    text = ("Every method of the course on common tasks, read from `benchmarks/results/*.json` by "
-            "`mbrl_helpers.summary` (notebook 07 explains them; regenerate them with "
-            "`python benchmarks/run_all.py`). Real steps to solve: Dyna Maze, greedy path within "
-            "1.2 x the shortest; Dyna Maze, 14-step path (notebook 06's benchmark): the greedy path is a "
+    text = ("Every method of the course on common tasks, read from `mbrl_helpers/results/*.json` by "
+            "`mbrl_helpers.summary` (notebook 08 explains them; regenerate them with "
+            f"`{results.REGENERATE_ALL}`). Real steps to solve: Dyna Maze, greedy path within "
+            "1.2 x the shortest; Dyna Maze, 14-step path (notebook 07's benchmark): the greedy path is a "
             "shortest one; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "
             "episodes). Milliseconds per real step: CPU time of the tabular and search rows, wall "
             "time of the one-thread torch runs of the CartPole learners, on the 2-core machine named "

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from mbrl_helpers import plots, tabular
+from mbrl_helpers import plots, results, tabular
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
 from mbrl_helpers.validation import check_int
 
@@ -100,15 +101,15 @@ def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywid
     return ipywidgets.VBox([*sliders.values(), output])
 
 
-# == notebook 05: the MCTS slider (simulations, rollout depth, c) ================
-# Appended section. One search from a fixed CartPole state, redrawn as a tree.
+# == notebook 06: the MCTS slider (simulations, rollout depth, c) ================
+# One search from a fixed CartPole state, redrawn as a tree.
 
 MCTS_WIDGET_STATE = (0.0, 0.0, 0.05, 0.0)  # x (m), x_dot (m/s), theta (rad), theta_dot (rad/s)
 
 
 def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, *,
                      seed: int = 0) -> Figure:
-    """Slider callback of notebook 05: one UCT search from MCTS_WIDGET_STATE, drawn.
+    """Slider callback of notebook 06: one UCT search from MCTS_WIDGET_STATE, drawn.
 
     n_simulations: 1..500 on the slider; depth: rollout depth 1..50; c >= 0.
     Returns the tree beside the root statistics (well under 0.5 s; see benchmarks).
@@ -126,7 +127,6 @@ def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, 
 
 
 # == notebook 02: the kappa slider of the shortcut maze (Figure 8.5) ===========
-# Appended section (issue 4).
 
 # Settings of notebook 02's changing-maze figures (see the notebook for why).
 CHANGING_MAZE_SETTINGS = {"planning_steps": 10, "alpha": 1.0, "epsilon": 0.1, "gamma": 0.95}
@@ -184,7 +184,7 @@ def kappa_figure(kappa: float = 1e-3, *, runs: int = 30, steps: int = 6000, seed
 
 
 # == notebook 04: learning curves and the k x h slider (imagined experience) ======
-# Appended section. Curves come from benchmarks/bench_imagined.py's committed results.
+# Curves come from benchmarks/bench_imagined.py's committed results (mbrl_helpers/results/).
 
 RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
 
@@ -235,20 +235,18 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
     return fig
 
 
-def load_imagined_grid(path: str | None = None) -> dict:
-    """The k x h grid of Dyna-DQN learning curves (benchmarks/results/imagined.grid.json).
+def load_imagined_grid(path: str | Path | None = None) -> dict:
+    """The k x h grid of Dyna-DQN learning curves (results file imagined.grid.json).
 
+    path: read this file instead of the package's committed one.
     Returns {"runs": {"k=K h=H": [run dicts with eval_steps, eval_returns, ...]}, ...}.
+    Raises MissingResultsError naming the file and the command that makes it.
     """
-    from pathlib import Path
-
-    from mbrl_helpers.summary import read_results_json
-
-    file = Path(path) if path else Path(__file__).resolve().parent.parent / "benchmarks" / "results" / \
-        "imagined.grid.json"
-    if not file.exists():
-        raise FileNotFoundError(f"{file} not found: run `python benchmarks/bench_imagined.py --part grid`")
-    return read_results_json(file, "python benchmarks/bench_imagined.py --part grid")
+    command = "python3 course.py run benchmarks/bench_imagined.py --part grid"
+    if path is None:
+        return results.load_json("imagined.grid.json", command=command)
+    path = Path(path)
+    return results.load_json(path.name, folder=path.parent, command=command)
 
 
 def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -> Figure:
@@ -281,7 +279,7 @@ def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -
 
 
 # == notebook 03: the rollout-depth slider (open-loop model vs real CartPole) =====
-# Appended section. The model's 50-step rollouts are computed once (models.open_loop_rollout);
+# The model's 50-step rollouts are computed once (models.open_loop_rollout);
 # a slider move only draws.
 
 CARTPOLE_LABELS = ("cart position x (m)", "cart velocity (m/s)", "pole angle theta (rad)",
@@ -324,8 +322,7 @@ def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predi
     return fig
 
 
-# == notebook 06: the budget x leaf-evaluation slider of Dyna-MCTS =================
-# Appended section (issue 6).
+# == notebook 07: the budget x leaf-evaluation slider of Dyna-MCTS =================
 
 BUDGET_SLIDER = (1, 2, 5, 10, 20, 50, 100)  # model calls of planning per real step
 
@@ -344,7 +341,7 @@ def dyna_mcts_mean_steps(planner: str, budget: int, rollout_depth: int, searches
 
 def dyna_mcts_figure(budget: int = 5, rollout_depth: int = 0, *, runs: int = 10, episodes: int = 30,
                      seed: int = 0) -> Figure:
-    """Slider callback of notebook 06: Dyna-Q vs Dyna-MCTS at the same model calls per real step.
+    """Slider callback of notebook 07: Dyna-Q vs Dyna-MCTS at the same model calls per real step.
 
     budget >= 1: model calls of planning per real step (Dyna-Q's n, the search's budget).
     rollout_depth >= 0: 0 values a new leaf by max_a Q; d > 0 by a random rollout of d steps.

@@ -2,8 +2,10 @@
 
 JupyterLab runs on loopback with a random token, fresh settings, workspace, config and
 runtime folders, on a copy of notebooks/ (so autosave never touches the repository).
-Chromium is Debian's `chromium`, driven by Playwright for Python. Anything missing is
-an error with a message that says how to fix it: this test never skips by itself.
+Chromium is an installed Chromium-based browser (Debian's `chromium` in CI; Chromium, Google
+Chrome or Edge elsewhere; or the one MBRL_CHROMIUM names), driven by Playwright for Python,
+which never downloads a browser here. When none can be started, the browser test fails in CI
+(CI set) and is skipped elsewhere, loudly, saying how to enable it (`unavailable`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+import pytest
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -28,18 +31,58 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Begins the skip message, which conftest.py repeats at the end of the test run.
+NO_BROWSER_TEST = "NO BROWSER TEST"
+HOW_TO_ENABLE = (
+    "To run it, install Chromium or Google Chrome (Debian: `apt-get install chromium`; macOS and "
+    "Windows: Google Chrome or Microsoft Edge; Ubuntu's snap chromium cannot be driven by "
+    "Playwright), or set MBRL_CHROMIUM to the path of a Chromium-based browser. "
+    "Never `playwright install`: nothing is downloaded at test time."
+)
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
+                 "microsoft-edge", "msedge")
+
+
 class BrowserUnavailable(RuntimeError):
     """Chromium or Playwright is missing or cannot start."""
 
 
+def running_in_ci(environ=os.environ) -> bool:
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def chromium_candidates(environ=os.environ) -> list[str]:
+    """Executables to try, best first: MBRL_CHROMIUM alone if set, else browsers on PATH, then the
+    usual install locations of macOS and Windows."""
+    if environ.get("MBRL_CHROMIUM"):
+        return [environ["MBRL_CHROMIUM"]]
+    found = [shutil.which(name) for name in BROWSER_NAMES]
+    places = [Path("/Applications") / app for app in (
+        "Chromium.app/Contents/MacOS/Chromium", "Google Chrome.app/Contents/MacOS/Google Chrome",
+        "Microsoft Edge.app/Contents/MacOS/Microsoft Edge")]
+    windows_folders = (environ.get(v) for v in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA"))
+    for folder in filter(None, windows_folders):
+        places += [Path(folder) / "Google/Chrome/Application/chrome.exe",
+                   Path(folder) / "Microsoft/Edge/Application/msedge.exe"]
+    found += [str(p) for p in places if p.is_file()]
+    return list(dict.fromkeys(p for p in found if p))
+
+
 def chromium_path() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        raise BrowserUnavailable(
-            "Debian's chromium is not installed: `apt-get install -y chromium` (.ci/run does it). "
-            "The browser test never skips; set MBRL_SKIP_BROWSER=1 to skip it on purpose."
-        )
-    return path
+    """The first candidate browser; BrowserUnavailable if there is none."""
+    candidates = chromium_candidates()
+    if not candidates:
+        raise BrowserUnavailable(f"no Chromium-based browser found (looked for {', '.join(BROWSER_NAMES)} "
+                                 "on PATH and in the usual install folders).")
+    return candidates[0]
+
+
+def unavailable(reason: str, environ=os.environ) -> None:
+    """No usable browser: fail in CI (CI set), else skip loudly, saying how to enable the test."""
+    if running_in_ci(environ):
+        pytest.fail(f"The browser test must run in CI (CI is set), but {reason} {HOW_TO_ENABLE}",
+                    pytrace=False)
+    pytest.skip(f"{NO_BROWSER_TEST}: the sliders were not tried in a real browser: {reason} {HOW_TO_ENABLE}")
 
 
 def free_port() -> int:
@@ -123,22 +166,26 @@ def jupyter_lab(
 
 @contextmanager
 def chromium():
-    """A headless Debian Chromium under Playwright; raises BrowserUnavailable if it cannot start."""
-    executable = chromium_path()
+    """The first candidate browser that starts headless under Playwright; BrowserUnavailable if none does."""
+    chromium_path()   # raises when there is no candidate at all
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as error:
         raise BrowserUnavailable(
-            "Playwright for Python is missing: it is a dev dependency (pip install -e '.[dev]'). "
-            "Do not run `playwright install`: the test uses Debian's chromium."
+            "Playwright for Python is missing: it is a dev dependency (pip install -e '.[dev]')."
         ) from error
     with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=executable, args=CHROMIUM_ARGS, headless=True
-            )
-        except Exception as error:  # noqa: BLE001 - any launch failure means no browser test
-            raise BrowserUnavailable(f"{executable} could not be started by Playwright: {error}") from error
+        failures = []
+        for executable in chromium_candidates():
+            try:
+                browser = playwright.chromium.launch(
+                    executable_path=executable, args=CHROMIUM_ARGS, headless=True
+                )
+                break
+            except Exception as error:  # noqa: BLE001 - any launch failure: try the next one
+                failures.append(f"{executable}: {str(error).splitlines()[0]}")
+        else:
+            raise BrowserUnavailable(f"no browser could be started by Playwright ({'; '.join(failures)}).")
         try:
             yield browser
         finally:

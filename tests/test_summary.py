@@ -1,4 +1,4 @@
-"""Notebook 07's table is built from the committed results files, and fails loudly when one is
+"""Notebook 08's table is built from the committed results files, and fails loudly when one is
 missing or stale; README's "Results at a glance" is what the files say."""
 
 import json
@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from mbrl_helpers import summary  # noqa: E402
+from mbrl_helpers.results import results_dir  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -21,7 +22,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def results(tmp_path: Path) -> Path:
     """A copy of the committed results files the summary reads, to modify."""
     for spec in summary.RESULTS_FILES:
-        shutil.copy(summary.RESULTS_DIR / f"{spec.name}.json", tmp_path)
+        shutil.copy(results_dir() / f"{spec.name}.json", tmp_path)
     return tmp_path
 
 
@@ -91,17 +92,17 @@ def test_a_missing_key_is_stale_and_a_newer_schema_is_refused(results: Path):
     edit(results, "imagined", lambda data: data.pop("table"))
     with pytest.raises(summary.StaleResultsError, match="stale.*'table'"):
         summary.build_table(results)
-    shutil.copy(summary.RESULTS_DIR / "imagined.json", results)
+    shutil.copy(results_dir() / "imagined.json", results)
     edit(results, "dyna_q", lambda data: data.update(schema=99))
     with pytest.raises(ValueError, match="newer"):
         summary.build_facts(results)
 
 
 def test_readme_results_at_a_glance_is_generated_from_the_files():
-    """If this fails, run `python -m mbrl_helpers.summary --readme` (the results changed)."""
+    """If this fails, run `python3 course.py run -m mbrl_helpers.summary --readme` (the results changed)."""
     assert summary.readme_section() in README.read_text(), (
         "README's 'Results at a glance' differs from the results files: run "
-        "`python -m mbrl_helpers.summary --readme` (and re-execute notebook 07)")
+        "`python3 course.py run -m mbrl_helpers.summary --readme` (and re-execute notebook 08)")
 
 
 def test_update_readme_rewrites_only_its_section(results: Path, tmp_path: Path):

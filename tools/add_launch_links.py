@@ -1,23 +1,26 @@
 """Give every notebook its Binder and Colab launch links and its Colab install cell (idempotent).
 
-    python tools/add_launch_links.py                        # every notebook in notebooks/
-    python tools/add_launch_links.py notebooks/02_*.ipynb   # some of them
-    python tools/add_launch_links.py --check                # exit 1 if any notebook is not up to date
+    python3 course.py run tools/add_launch_links.py                       # every notebook in notebooks/
+    python3 course.py run tools/add_launch_links.py notebooks/02_*.ipynb  # some of them
+    python3 course.py run tools/add_launch_links.py --check   # exit 1 if any notebook is not up to date
 
 Right after the title cell it puts two cells, found again later by their tags:
 - `launch-links` (markdown): "Open in Binder" and "Open in Colab" badges for this notebook;
-- `colab-install` (code): on Colab (`"google.colab" in sys.modules`) pip-installs the course
-  package from the repository; anywhere else it does nothing and prints nothing.
+- `colab-install` (code): on Colab (`"google.colab" in sys.modules`) pip-installs what the
+  notebooks need, pinned as in pyproject.toml (torch as its CPU build), and the course package
+  from the branch the links open; anywhere else it does nothing and prints nothing.
 
-The repository URL is read from pyproject.toml ([project.urls] Repository), the one
-place it is written. A notebook whose cells are already right is left byte for byte
-as it is; one that changes must be re-executed before committing
-(`python tools/execute_notebooks.py <notebook>`), which this tool reminds you of.
+The repository URL and the branch are read from pyproject.toml ([project.urls] Repository and
+[tool.mbrl-course] branch), the one place they are written. A notebook whose cells are
+already right is left byte for byte as it is; one that changes must be re-executed before
+committing (`python3 course.py run tools/execute_notebooks.py <notebook>`), which this tool
+reminds you of.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -26,19 +29,34 @@ from urllib.parse import quote, urlparse
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-BRANCH = "main"
+sys.path.insert(0, str(ROOT))
+from course import TORCH_CPU_INDEX  # noqa: E402
+
 LINKS_TAG = "launch-links"
 INSTALL_TAG = "colab-install"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-# Colab already has torch, numpy, matplotlib, ipywidgets, tqdm and Jupyter; reinstalling
-# the pinned torch there would pull a multi-GB CUDA build. So: the package without its
-# dependencies, then only the dependencies Colab may lack.
-COLAB_SKIPS = ("torch", "numpy", "matplotlib", "ipywidgets", "tqdm", "jupyterlab", "ipykernel")
+# Colab runs the notebooks in its own front end and kernel: installing JupyterLab, or an
+# ipykernel other than the one Colab pins, can break the Colab runtime. Every other dependency
+# is installed as pyproject.toml pins it (the stored outputs and asserts were made with those).
+COLAB_PROVIDES = ("jupyterlab", "ipykernel")
+
+
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
 def project() -> dict:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return pyproject()["project"]
+
+
+def branch() -> str:
+    """The branch the launch links open and Colab installs from ([tool.mbrl-course] branch)."""
+    name = pyproject().get("tool", {}).get("mbrl-course", {}).get("branch")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._/-]+", name):
+        raise ValueError(f"[tool.mbrl-course] branch in pyproject.toml must be a branch name such as 'main', "
+                         f"got {name!r}")
+    return name
 
 
 def repository_url() -> str:
@@ -56,8 +74,8 @@ def launch_urls(notebook: str, url: str | None = None) -> dict[str, str]:
     owner_repo = urlparse(url).path.strip("/")
     path = f"notebooks/{notebook}"
     return {
-        "binder": f"https://mybinder.org/v2/gh/{owner_repo}/{BRANCH}?labpath={quote(path, safe='')}",
-        "colab": f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/{path}",
+        "binder": f"https://mybinder.org/v2/gh/{owner_repo}/{branch()}?labpath={quote(path, safe='')}",
+        "colab": f"https://colab.research.google.com/github/{owner_repo}/blob/{branch()}/{path}",
     }
 
 
@@ -67,21 +85,31 @@ def links_source(notebook: str) -> str:
         f"[![Open in Binder]({BINDER_BADGE})]({urls['binder']}) "
         f"[![Open in Colab]({COLAB_BADGE})]({urls['colab']})\n\n"
         "Run it in the browser with one of the buttons above, or on your machine with "
-        "`python course.py lab` (see the README)."
+        "`python3 course.py lab` (see the README)."
     )
 
 
+def requirement_name(requirement: str) -> str:
+    """'numpy>=1.26,<2.5' -> 'numpy' (normalised as pip does)."""
+    return re.sub(r"[-_.]+", "-", re.match(r"\s*([A-Za-z0-9._-]+)", requirement).group(1)).lower()
+
+
+def colab_requirements() -> list[str]:
+    """The package's dependencies as pyproject.toml pins them, less Colab's own front end and kernel."""
+    return [r for r in project()["dependencies"] if requirement_name(r) not in COLAB_PROVIDES]
+
+
 def install_source() -> str:
-    extra = [r for r in project()["dependencies"]
-             if not r.replace(" ", "").lower().startswith(COLAB_SKIPS)]
-    quoted = " ".join(f'"{r}"' for r in extra)
+    quoted = " ".join(f'"{r}"' for r in colab_requirements())
+    package = f"{project()['name']} @ git+{repository_url()}@{branch()}"
     return (
-        "# On Google Colab, install the course package; anywhere else this cell does nothing.\n"
+        "# On Google Colab, install what the notebooks need (pinned as in pyproject.toml; torch as its CPU\n"
+        "# build) and the course package; anywhere else this cell does nothing.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q --no-deps "git+{repository_url()}"\n'
-        f"    %pip install -q {quoted}"
+        f"    %pip install -q --extra-index-url {TORCH_CPU_INDEX} {quoted}\n"
+        f'    %pip install -q --no-deps "{package}"'
     )
 
 
@@ -120,7 +148,7 @@ def main(argv: list[str]) -> int:
             if not args.check:
                 nbformat.write(nb, path)
                 print(f"{path.name}: launch links and Colab cell updated; now re-execute it:\n"
-                      f"    python tools/execute_notebooks.py {path}")
+                      f"    python3 course.py run tools/execute_notebooks.py {path}")
         else:
             print(f"{path.name}: up to date")
     return 1 if args.check and stale else 0

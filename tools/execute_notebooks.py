@@ -1,11 +1,11 @@
 """Execute notebooks top to bottom, in place, so their stored outputs are fresh.
 
-    python tools/execute_notebooks.py                      # every notebook
-    python tools/execute_notebooks.py notebooks/01_dyna_q.ipynb
+    python3 course.py run tools/execute_notebooks.py                      # every notebook
+    python3 course.py run tools/execute_notebooks.py notebooks/01_dyna_q.ipynb
 
 Runs with the same environment variables as the test command (one thread,
 no progress bars, Agg backend), so nbval compares against what it will see.
-Run it inside the course environment (after `python course.py test` or `lab`).
+Run it inside the course environment (after `python3 course.py test` or `lab`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Make the student edition of the course, and a solutions reference, from the instructor notebooks.
 
-    python tools/make_student_edition.py                  # every notebook -> student/ and solutions/
-    python tools/make_student_edition.py notebooks/01_dyna_q.ipynb --out /tmp/student
+    python3 course.py run tools/make_student_edition.py        # every notebook -> student/ and solutions/
+    python3 course.py run tools/make_student_edition.py notebooks/01_dyna_q.ipynb --out /tmp/student
 
 The instructor notebooks in notebooks/ stay the single source. In them, each
 exercise's solution sits between two marker lines in a code cell:

@@ -1,4 +1,4 @@
-"""Notebook 06's exercise checks accept the reference and reject typical wrong answers."""
+"""Notebook 07's exercise checks accept the reference and reject typical wrong answers."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Notebook 06's slider callback, called directly (no browser)."""
+"""Notebook 07's slider callback, called directly (no browser)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
