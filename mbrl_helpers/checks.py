@@ -57,15 +57,44 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _call(fn: Callable, *args: object) -> tuple[object, str]:
-    """Call the student's function with a time limit; return (result, error message or '')."""
+def _copies(args: tuple) -> tuple:
+    """Arrays copied (a dry run must not change the student's inputs); everything else as is."""
+    return tuple(arg.copy() if isinstance(arg, np.ndarray) else arg for arg in args)
+
+
+def _endless_in_python(fn: Callable, args: tuple) -> bool:
+    """For a numba-compiled function: does its Python version (fn.py_func) run past the time limit?
+
+    Compiled code cannot be interrupted (a signal is acted on only when Python runs again), so an
+    endless loop in an @njit answer would hang the kernel. Its Python version, run first on copies
+    of the inputs, can be stopped by the alarm. Errors in the Python version are left to the
+    compiled call, whose message the student should see.
+    """
     try:
         with _time_limit(TIME_LIMIT_S):
+            fn.py_func(*_copies(args))
+    except _TimedOut:
+        return True
+    except Exception:  # noqa: BLE001 - reported by the compiled call below
+        pass
+    return False
+
+
+_ENDLESS = ("Your function did not return within {limit:g} s on this small case: look for a loop "
+            "that never ends (a counter never updated, a condition that stays true).")
+
+
+def _call(fn: Callable, *args: object) -> tuple[object, str]:
+    """Call the student's function with a time limit; return (result, error message or '')."""
+    limit = TIME_LIMIT_S
+    if callable(getattr(fn, "py_func", None)) and _endless_in_python(fn, args):
+        return None, (_ENDLESS.format(limit=limit) + " (It is compiled with numba, which cannot be "
+                      "stopped, so the check ran its Python version to find out.)")
+    try:
+        with _time_limit(limit):
             return fn(*args), ""
     except _TimedOut:
-        return None, (f"Your function did not return within {TIME_LIMIT_S:g} s on this small "
-                      "case: look for a loop that never ends (a counter never updated, a "
-                      "condition that stays true).")
+        return None, _ENDLESS.format(limit=limit)
     except NotImplementedError:
         return None, "The function still raises NotImplementedError: replace the stub with your code."
     except Exception as error:  # noqa: BLE001 - any error is feedback for the student

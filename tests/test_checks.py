@@ -98,3 +98,35 @@ def test_checks_never_raise_on_any_answer(monkeypatch, capsys):
             assert getattr(checks, name)(answer) is False, (name, answer)
     out = capsys.readouterr().out
     assert "did not return within 0.1 s" in out and "Pass your function itself" in out
+
+
+def test_an_endless_compiled_answer_is_stopped_not_hung(monkeypatch, capsys):
+    """A compiled loop ignores the alarm; the check runs the answer's Python version first."""
+    from numba import njit
+
+    monkeypatch.setattr(checks, "TIME_LIMIT_S", 0.2)
+
+    @njit
+    def endless(q, s, a, r, s_next, terminated, alpha, gamma):
+        i = 0
+        while i >= 0:
+            i = (i + 1) % 7
+        return q
+
+    assert checks.check_q_learning_update(endless) is False
+    out = capsys.readouterr().out
+    assert "did not return within 0.2 s" in out and "compiled with numba" in out
+
+
+def test_a_correct_compiled_answer_still_passes(capsys):
+    """The dry run works on copies: a correct @njit answer passes, as in the notebook."""
+    from numba import njit
+
+    @njit
+    def q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma):
+        target = r if terminated else r + gamma * np.max(q[s_next])
+        td_error = target - q[s, a]
+        q[s, a] += alpha * td_error
+        return td_error
+
+    assert checks.check_q_learning_update(q_learning_update) is True
