@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from mbrl_helpers import dqn, models
+from mbrl_helpers.plots import curve_on_grid
 
 # step(states (B, D), actions (B,)) -> (next_states (B, D), rewards (B,), terminated (B,) bool)
 from mbrl_helpers.simulators import StepFn
@@ -399,24 +400,6 @@ def run_experiment(run: Callable[[int], dqn.RunResult], seeds: Sequence[int], *,
     if len(seeds) == 0:
         raise ValueError("seeds must name at least one seed, got an empty sequence")
     return [run(int(seed)) for seed in tqdm(list(seeds), desc=desc)]
-
-
-def curve_on_grid(eval_steps: np.ndarray, eval_returns: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """A learning curve read at the real steps of `grid`: (len(grid),).
-
-    Each grid point takes the latest evaluation at or before it (NaN before
-    the first); a run stopped when solved keeps its last value afterwards.
-    """
-    eval_steps, eval_returns = np.asarray(eval_steps), np.asarray(eval_returns, dtype=float)
-    if eval_steps.ndim != 1 or eval_returns.shape != eval_steps.shape:
-        raise ValueError(f"eval_steps and eval_returns must be 1-D of one length, got shapes "
-                         f"{eval_steps.shape} and {eval_returns.shape}")
-    if np.any(np.diff(eval_steps) < 0):
-        raise ValueError(f"eval_steps must be in increasing order (real steps of each evaluation), "
-                         f"got {eval_steps.tolist()}")
-    index = np.searchsorted(eval_steps, np.asarray(grid), side="right") - 1
-    out = np.where(index >= 0, eval_returns[np.clip(index, 0, None)] if len(eval_returns) else np.nan, np.nan)
-    return out.astype(float)
 
 
 def curves_on_grid(results: Sequence[dqn.RunResult], grid: np.ndarray) -> np.ndarray:

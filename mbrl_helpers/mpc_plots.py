@@ -2,6 +2,7 @@
 
     load_mpc_results(name)        the committed mpc.json or mpc.grid.json (mbrl_helpers.results)
     mpc_curves_figure(curves, ...)  evaluation return vs real steps, median and quartiles over seeds
+                                  (plots.learning_curves_figure with the MPC lesson's axes)
     grid_figure(horizon, samples, env_id, grid)   the H x N slider: return and ms per step
     plans_figure(plan, ...)       the sampled plans' imagined trajectories at one real state
     plan_angle(states, env_id)    the angle the figures draw: CartPole's pole, Pendulum's pendulum
@@ -26,44 +27,20 @@ def load_mpc_results(name: str = "mpc.json", folder: Path | str | None = None) -
     return results.load_json(name, folder=folder)
 
 
-def curve_on_grid(steps: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Latest value at or before each grid point (NaN before the first); a run that stopped keeps its last."""
-    steps, values = np.asarray(steps), np.asarray(values, np.float64)
-    index = np.searchsorted(steps, grid, side="right") - 1
-    return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
-
-
 def mpc_curves_figure(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], *, max_steps: int,
                       solved_return: float, title: str, ylim: tuple[float, float]) -> Figure:
     """Median (line) and quartiles (band) over seeds of the evaluation return vs real steps.
 
-    curves: label -> one (real_steps (E,), eval_returns (E,)) pair per seed; real steps on the x axis
-    include the warm-up and exclude evaluation episodes.
+    curves: label -> one (real_steps (E,), eval_returns (E,)) pair per seed, E evaluations (one after
+    each training episode); real steps include the warm-up and exclude evaluation episodes. The
+    course's learning-curve figure (plots.learning_curves_figure), read on a fine grid because
+    episodes end at any step.
     """
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    grid = np.linspace(0, max_steps, 301)
-    for i, (label, runs) in enumerate(curves.items()):
-        values = np.stack([curve_on_grid(s, r, grid) for s, r in runs])
-        end = max(int(np.asarray(s)[-1]) for s, _ in runs)
-        seen = ~np.isnan(values).all(axis=0) & (grid <= max(end, grid[1]))
-        with np.errstate(all="ignore"):
-            q25, median, q75 = np.nanpercentile(values[:, seen], [25, 50, 75], axis=0)
-        ax.plot(grid[seen], median, label=f"{label} ({len(runs)} seeds)", linewidth=1.8, markersize=4,
-                markevery=max(1, int(seen.sum()) // 8), **plots.style(i))
-        ax.fill_between(grid[seen], q25, q75, color=plots.COLOURS[i % len(plots.COLOURS)], alpha=0.15,
-                        linewidth=0)
-    ax.axhline(solved_return, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
-    ax.annotate(f"solved: {solved_return:g}", xy=(0.99, solved_return), xycoords=("axes fraction", "data"),
-                ha="right", va="bottom", fontsize=8, color="#555555")
-    ax.set_xlim(0, max_steps)
-    ax.set_ylim(*ylim)
-    ax.set_xlabel("real environment steps (warm-up included, evaluation episodes not counted)")
-    ax.set_ylabel("return (mean of 5 real evaluation episodes)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="center right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return plots.learning_curves_figure(
+        curves, max_steps=max_steps, solved_return=solved_return, title=title, ylim=ylim,
+        grid_step=max_steps / 300,
+        xlabel="real environment steps (warm-up included, evaluation episodes not counted)",
+        ylabel="return (mean of 5 real evaluation episodes)")
 
 
 def grid_figure(horizon: int = 15, samples: int = 100, *, env_id: str = "CartPole-v1",

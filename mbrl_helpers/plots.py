@@ -276,3 +276,72 @@ def update_heatmaps(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def curve_on_grid(eval_steps: np.ndarray, eval_returns: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A learning curve read at the real steps of `grid`: (len(grid),).
+
+    Each grid point takes the latest evaluation at or before it (NaN before
+    the first); a run stopped when solved keeps its last value afterwards.
+    """
+    eval_steps, eval_returns = np.asarray(eval_steps), np.asarray(eval_returns, dtype=float)
+    if eval_steps.ndim != 1 or eval_returns.shape != eval_steps.shape:
+        raise ValueError(f"eval_steps and eval_returns must be 1-D of one length, got shapes "
+                         f"{eval_steps.shape} and {eval_returns.shape}")
+    if np.any(np.diff(eval_steps) < 0):
+        raise ValueError(f"eval_steps must be in increasing order (real steps of each evaluation), "
+                         f"got {eval_steps.tolist()}")
+    index = np.searchsorted(eval_steps, np.asarray(grid), side="right") - 1
+    out = np.where(index >= 0, eval_returns[np.clip(index, 0, None)] if len(eval_returns) else np.nan, np.nan)
+    return out.astype(float)
+
+
+RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
+
+
+def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_000,
+                           solved_return: float = 475.0, title: str = "CartPole-v1: learning curves",
+                           ylim: tuple[float, float] = (0, 520), grid_step: float = 500,
+                           xlabel: str = "real environment steps (evaluation episodes not counted)",
+                           ylabel: str = "greedy return (mean of 5 real episodes)",
+                           ax: Axes | None = None) -> Figure:
+    """Median (line) and quartiles (band) over seeds of the evaluation return vs real environment steps.
+
+    curves: label -> one (eval_steps (E,), eval_returns (E,)) pair per seed. The curves are read
+    every `grid_step` real steps (curve_on_grid): a run that stopped when solved keeps its last
+    evaluation afterwards; each method is drawn up to its last evaluation (its budget). Legend
+    below the axes.
+    """
+    if ax is None:
+        height = 3.6 + 0.19 * len(curves)   # inches: the axes, plus one legend line per curve below
+        fig, ax = plt.subplots(figsize=(7.5, height))
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=(0.65 + 0.19 * len(curves)) / height,
+                            top=1 - 0.35 / height)
+    else:
+        fig = ax.figure
+    grid = np.arange(0, max_steps + grid_step / 2, grid_step)
+    for i, (label, runs) in enumerate(curves.items()):
+        values = np.stack([curve_on_grid(s, r, grid) for s, r in runs])
+        # drawn up to the method's last evaluation (its budget), not beyond
+        end = max(int(np.asarray(s)[-1]) for s, _ in runs if len(s))
+        seen = ~np.isnan(values).all(axis=0) & (grid <= max(end, grid[1]))
+        with np.errstate(all="ignore"):
+            q25, median, q75 = np.nanpercentile(values[:, seen], [25, 50, 75], axis=0)
+        seeds = f"{len(runs)} seed" + ("s" if len(runs) != 1 else "")
+        ax.plot(grid[seen], median, label=f"{label} ({seeds})", linewidth=1.8, markersize=4,
+                markevery=max(1, int(seen.sum()) // 8), **style(i))
+        ax.fill_between(grid[seen], q25, q75, color=COLOURS[i % len(COLOURS)], alpha=0.15,
+                        linewidth=0)
+    ax.axhline(solved_return, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
+    ax.annotate(f"solved: {solved_return:g}", xy=(0.99, solved_return), xycoords=("axes fraction", "data"),
+                ha="right", va="top", fontsize=8, color="#555555")
+    ax.set_xlim(0, max_steps)
+    ax.set_ylim(*ylim)
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x / 1000:g}k")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left",
+               bbox_to_anchor=(0.08, 0.0))
+    ax.grid(alpha=0.3)
+    return fig

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from mbrl_helpers import plots, results, tabular
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.plots import learning_curves_figure  # noqa: F401  (notebooks 04 and 07 call it from here)
 from mbrl_helpers.validation import check_int
 
 
@@ -185,55 +186,6 @@ def kappa_figure(kappa: float = 1e-3, *, runs: int = 30, steps: int = 6000, seed
 
 # == notebook 04: learning curves and the k x h slider (imagined experience) ======
 # Curves come from benchmarks/bench_imagined.py's committed results (mbrl_helpers/results/).
-
-RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
-
-
-def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_000,
-                           solved_return: float = 475.0, title: str = "CartPole-v1: learning curves",
-                           ax: object = None) -> Figure:
-    """Median (line) and quartiles (band) over seeds of greedy return vs real environment steps.
-
-    curves: label -> one (eval_steps, eval_returns) pair per seed. A run that
-    stopped when solved keeps its last evaluation afterwards (imagined.curve_on_grid);
-    each method is drawn up to its last evaluation (its budget). Legend below the axes.
-    """
-    from mbrl_helpers import imagined
-
-    if ax is None:
-        height = 3.6 + 0.19 * len(curves)   # inches: the axes, plus one legend line per curve below
-        fig, ax = plt.subplots(figsize=(7.5, height))
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=(0.65 + 0.19 * len(curves)) / height,
-                            top=1 - 0.35 / height)
-    else:
-        fig = ax.figure
-    grid = np.arange(0, max_steps + 1, 500)
-    for i, (label, runs) in enumerate(curves.items()):
-        values = np.stack([imagined.curve_on_grid(s, r, grid) for s, r in runs])
-        # drawn up to the method's last evaluation (its budget), not beyond
-        end = max(int(np.asarray(s)[-1]) for s, _ in runs if len(s))
-        seen = ~np.isnan(values).all(axis=0) & (grid <= end)
-        with np.errstate(all="ignore"):
-            q25, median, q75 = np.nanpercentile(values[:, seen], [25, 50, 75], axis=0)
-        seeds = f"{len(runs)} seed" + ("s" if len(runs) != 1 else "")
-        ax.plot(grid[seen], median, label=f"{label} ({seeds})", linewidth=1.8, markersize=4,
-                markevery=max(1, int(seen.sum()) // 8), **plots.style(i))
-        ax.fill_between(grid[seen], q25, q75, color=plots.COLOURS[i % len(plots.COLOURS)], alpha=0.15,
-                        linewidth=0)
-    ax.axhline(solved_return, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
-    ax.annotate(f"solved: {solved_return:g}", xy=(0.99, solved_return), xycoords=("axes fraction", "data"),
-                ha="right", va="top", fontsize=8, color="#555555")
-    ax.set_xlim(0, max_steps)
-    ax.set_ylim(0, 520)
-    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x / 1000:g}k")
-    ax.set_xlabel("real environment steps (evaluation episodes not counted)")
-    ax.set_ylabel("greedy return (mean of 5 real episodes)")
-    ax.set_title(title, fontsize=10)
-    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower left",
-               bbox_to_anchor=(0.08, 0.0))
-    ax.grid(alpha=0.3)
-    return fig
-
 
 def load_imagined_grid(path: str | Path | None = None) -> dict:
     """The k x h grid of Dyna-DQN learning curves (results file imagined.grid.json).
