@@ -95,7 +95,8 @@ def random_policy(env: gym.Env) -> Policy:
     raise TypeError(f"action space must be Discrete or Box, got {type(space).__name__}")
 
 
-def _make_env(env: str | gym.Env) -> gym.Env:
+def make_env(env: str | gym.Env) -> gym.Env:
+    """gym.make(env) for a gymnasium id; an env instance as it is; TypeError for anything else."""
     if isinstance(env, str):
         return gym.make(env)
     if isinstance(env, gym.Env):
@@ -113,7 +114,7 @@ def collect_transitions(env: str | gym.Env, n_steps: int, policy: Policy | None 
     """
     check_int("n_steps", n_steps, low=1)
     check_int("seed", seed, low=0)
-    env = _make_env(env)
+    env = make_env(env)
     policy = policy or random_policy(env)
     rng = np.random.default_rng(seed)
     columns: dict[str, list] = {k: [] for k in TRANSITION_KEYS}
@@ -152,7 +153,7 @@ def collect_trajectories(env: str | gym.Env, n_episodes: int, horizon: int, poli
     """n_episodes real episodes of up to `horizon` steps; episode i starts from env.reset(seed=seed + i)."""
     check_int("n_episodes", n_episodes, low=1)
     check_int("horizon", horizon, low=1)
-    env = _make_env(env)
+    env = make_env(env)
     policy = policy or random_policy(env)
     rng = np.random.default_rng(seed)
     states, actions, alive = [], [], []

@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from mbrl_helpers import models
-from mbrl_helpers.data import Transitions
+from mbrl_helpers.data import Transitions, make_env
 from mbrl_helpers.simulators import StepFn
 from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
@@ -101,14 +101,6 @@ class MPCConfig:
         return max(1, int(round(self.elite_fraction * self.samples)))
 
 
-def _env_of(env: str | gym.Env) -> gym.Env:
-    if isinstance(env, str):
-        return gym.make(env)
-    if isinstance(env, gym.Env):
-        return env
-    raise TypeError(f"env must be a gymnasium id (str) or a gymnasium.Env, got {type(env).__name__}")
-
-
 def _is_cartpole(env: gym.Env) -> bool:
     from gymnasium.envs.classic_control.cartpole import CartPoleEnv
 
@@ -126,7 +118,7 @@ def _never_terminates(env: gym.Env) -> bool:
 def default_config(env: str | gym.Env) -> MPCConfig:
     """The lesson's setting for this env: discrete actions as for CartPole-v1, Box actions as for
     Pendulum-v1. Termination: CartPole's known rule, "never" for Pendulum, else learned."""
-    env = _env_of(env)
+    env = make_env(env)
     space = ActionSpace.of(env)
     termination = "cartpole" if _is_cartpole(env) else "never" if _never_terminates(env) else "learned"
     if space.discrete:
@@ -606,7 +598,7 @@ def run_mbrl(env: str | gym.Env, *, episodes: int, seed: int, planner: str | Non
     max_real_steps: stop after the first episode that ends beyond this many real steps.
     Every keyword left None takes default_config(env)'s value. Same seed, same result.
     """
-    env = _env_of(env)
+    env = make_env(env)
     space = ActionSpace.of(env)
     check_int("episodes", episodes, low=1)
     check_int("seed", seed, low=0)
