@@ -1,0 +1,327 @@
+# %% [markdown]
+# # Choosing a method: the course's methods, measured
+#
+# *Notebook 08 of **Model-based reinforcement learning, hands-on**.*
+#
+# The course starts from an overview table that compares three families of methods in
+# words: simple model-based RL ("high efficiency", but "model bias"), Dyna-Q, and MCTS
+# ("high compute cost"). Words like these are where a choice starts, not where it ends:
+# *how much* more efficient, at *what* cost, and what breaks *when*? This notebook
+# replaces the words with the numbers the course measured: every method of notebooks
+# 01-06 on the tasks where it applies (the Dyna Maze, the Shortcut Maze and CartPole-v1).
+#
+# Nothing here is trained or typed in by hand. Every number is read from the committed
+# benchmark results in `mbrl_helpers/results/` by `mbrl_helpers.summary`, which checks that
+# each file exists and has the format (schema) it expects; the command that regenerates
+# each file is printed below. The notebook itself runs in a few seconds.
+#
+# **Learning objectives.** After this notebook you can
+#
+# 1. say, with numbers, what each method of the course costs in real environment steps and
+#    in compute per real step, on the same tasks;
+# 2. read the sample-efficiency vs compute trade-off from one picture;
+# 3. say what goes wrong when each method's model is wrong, and how much it costs;
+# 4. choose a method for a new problem from its constraints (real steps, compute, a
+#    simulator or not, a changing world), and back the choice with a measurement.
+
+# %% [markdown] tags=["launch-links"]
+# [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F08_choosing_a_method.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/08_choosing_a_method.ipynb)
+#
+# Run it in the browser with one of the buttons above, or on your machine with `python3 course.py lab` (see the README).
+
+# %% tags=["colab-install"]
+# On Google Colab, install what the notebooks need (pinned as in pyproject.toml; torch as its CPU
+# build) and the course package; anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install -q --extra-index-url https://download.pytorch.org/whl/cpu "numpy>=1.26,<2.5" "numba>=0.60" "gymnasium>=1.0,<2" "matplotlib>=3.8" "ipywidgets>=8.1" "tqdm>=4.66" "torch==2.13.0"
+    %pip install -q --no-deps "mbrl-helpers @ git+https://github.com/mbrl-course/mbrl-hands-on@main"
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from mbrl_helpers import summary
+
+rows = summary.build_table()    # every row, read from mbrl_helpers/results/*.json
+facts = summary.build_facts()   # the headline numbers of each results file
+
+# %% [markdown]
+# ## 1. Where the numbers come from
+#
+# Each results file is written by one benchmark script, together with the machine, the
+# package versions, the settings, the date and (for most) the load average of the machine
+# during the run. `summary.load_results` refuses a file that is missing (naming the command
+# that regenerates it) or that an older version of its benchmark wrote (a *stale* schema), so
+# the table below can never silently mix old and new measurements. `python3 course.py run benchmarks/run_all.py`
+# regenerates them all, one at a time (about an hour, most of it notebook 04's DQN runs);
+# `--quick` checks that every benchmark still runs.
+
+# %%
+machines = summary.machines()
+for spec in summary.RESULTS_FILES:
+    print(f"{spec.name + '.json':<16} schema {spec.schema}  {machines[spec.name]:<52} <- {spec.command}")
+
+# %% [markdown]
+# All files come from the same 2-core machine. The timings are CPU milliseconds on that
+# machine (wall time for the one-thread torch runs of notebook 04): compare them *between rows*,
+# not with your laptop. Real steps, model calls and success counts do not depend on the machine.
+#
+# ## 2. The overview table, measured
+#
+# The columns of the overview table are kept: **model** (none, a learned tabular model, a learned
+# neural ensemble, or a perfect simulator) and **planning** (none, *background* planning that
+# updates values or a policy between real steps as in Dyna, or *decision-time* search). The
+# measured columns are
+#
+# * **real steps to solve**: the median over runs of real environment steps until the task is
+#   solved. Dyna Maze: the greedy path, checked after every episode, is at most 1.2 times the
+#   14-step shortest path (16 steps); a planner that does not learn solves it in its first
+#   episode or never. CartPole-v1: the greedy policy returns 475 or more (learners: mean of 5
+#   evaluation episodes, every 1,000 real steps; MCTS: its one episode). An unsolved median is
+#   shown as "> budget".
+# * **model calls per real step**: planning updates (Dyna), imagined transitions (notebook 04) or
+#   simulated steps of the search (MCTS), per real environment step;
+# * **ms per real step**: compute per real step, learning and planning included;
+# * **when the model is wrong**: what the results say about model error.
+#
+# On the Shortcut Maze the question is not how fast an agent solves the maze but whether it
+# notices that the world changed, so its rows report reward instead of steps to solve.
+
+# %%
+display(Markdown(summary.table_markdown(rows)))
+
+
+# %% [markdown]
+# **Reading the table, task by task.**
+#
+# * **Dyna Maze.** Background planning saves real steps: Dyna-Q with $n = 5$ planning updates per
+#   real step needs a median of about 1,000 real steps, **4 times fewer** than Q-learning
+#   (about 4,400, and 2 of 30 runs not solved within 1,000 episodes). Going to $n = 50$ saves
+#   little more here (922 against 996 steps): the first episode, a random walk of several hundred
+#   steps before the goal is ever seen, is paid by every learner. Prioritized sweeping at the same
+#   $n = 5$ makes fewer model calls per real step (2.2 against 5: it stops when no update is large)
+#   but needs more real steps (2,345): its saving is in *updates*, as in notebook 02, not in real
+#   steps. UCT with the perfect simulator solves the maze **in its first episode on 6 of 8 seeds**
+#   (15 steps, median), with no learning at all, at about 74,000 simulated steps per real step.
+# * **Dyna Maze, 14-step path** (notebook 07's benchmark, with a stricter goal: the greedy path *is*
+#   a shortest path, within 200 episodes). At the same budget $B$ of model calls per real step,
+#   Dyna-MCTS searching only from the current state needs more real steps than Dyna-Q: a median of
+#   **3,001 against 1,745** at $B = 5$ and **1,804 against 1,190** at $B = 50$. Spending the budget on
+#   one-call searches from visited states, spread as Dyna-Q spreads its updates, brings it level:
+#   1,252 real steps at $B = 50$ with 27 of 30 runs reaching the path, against Dyna-Q's 26 of 30.
+# * **CartPole-v1.** UCT with the perfect simulator balances the pole for the full 500 steps on
+#   **5 of 5** seeds in its first episode. Of the learners, simple MBRL (the policy trained only in a
+#   learned model) needs the fewest real steps, a median of **5,000**, half of the replay-matched DQN's
+#   10,000, but solved only 4 of 5 runs within its 6,000-step budget. Dyna-style DQN did not beat the
+#   replay-matched DQN: at most **2 of 5** runs solved within 10,000 real steps, against 5 of 5.
+#
+# The next cell checks these statements against the table.
+
+# %%
+def row(task, method):
+    return summary.find(rows, task, method)
+
+
+q_learning, dyna5 = row("Dyna Maze", "Q-learning (Dyna-Q, n = 0)"), row("Dyna Maze", "Dyna-Q, n = 5")
+dyna50, sweeping = row("Dyna Maze", "Dyna-Q, n = 50"), row("Dyna Maze", "prioritized sweeping, n = 5")
+maze_mcts = row("Dyna Maze", "MCTS (UCT), perfect simulator")
+assert round(q_learning.real_steps_to_solve / dyna5.real_steps_to_solve) == 4
+assert 4_300 < q_learning.real_steps_to_solve < 4_500 and q_learning.runs - q_learning.solved == 2
+assert 950 < dyna5.real_steps_to_solve < 1_050 and (round(dyna50.real_steps_to_solve), round(dyna5.real_steps_to_solve)) == (922, 996)
+assert sweeping.model_calls_per_real_step < dyna5.model_calls_per_real_step and round(sweeping.real_steps_to_solve) == 2_345
+assert (maze_mcts.solved, maze_mcts.runs, maze_mcts.real_steps_to_solve) == (6, 8, 15)
+assert 70_000 < maze_mcts.model_calls_per_real_step < 78_000
+
+strict = "Dyna Maze, 14-step path"
+current = {b: row(strict, f"Dyna-MCTS: search from the current state, B = {b}") for b in (5, 50)}
+strict_dyna_q = {b: row(strict, f"Dyna-Q, n = {b}") for b in (5, 50)}
+visited50 = row(strict, "Dyna-MCTS: B one-call searches from visited states, B = 50")
+assert [(current[b].real_steps_to_solve, strict_dyna_q[b].real_steps_to_solve) for b in (5, 50)] == [(3_001, 1_745), (1_804, 1_190)]
+assert (visited50.real_steps_to_solve, visited50.solved, strict_dyna_q[50].solved) == (1_252, 27, 26)
+
+cartpole_mcts = row("CartPole-v1", "MCTS (UCT), perfect simulator")
+simple, dqn4 = row("CartPole-v1", "simple MBRL"), row("CartPole-v1", "DQN, 4 updates/step")
+dyna_dqn = [r for r in rows if r.method.startswith("Dyna-DQN")]
+assert (cartpole_mcts.solved, cartpole_mcts.runs, cartpole_mcts.real_steps_to_solve) == (5, 5, 500)
+assert (simple.real_steps_to_solve, dqn4.real_steps_to_solve, simple.solved, simple.budget) == (5_000, 10_000, 4, 6_000)
+assert min(r.real_steps_to_solve for r in rows if r.task == "CartPole-v1" and r.model != "perfect simulator") == 5_000
+assert max(r.solved for r in dyna_dqn) == 2 and dqn4.solved == 5 and all(math.isinf(r.real_steps_to_solve) for r in dyna_dqn)
+
+# %% [markdown]
+# ## 3. Sample efficiency against compute
+#
+# The table has two costs per method: real steps (the *sample efficiency*: what a robot, a
+# patient or a slow simulator charges) and compute per real step (what the CPU charges). The
+# figure puts each method on both axes at once, one point per method and task, both scales
+# logarithmic. Lower means fewer real steps, further left means less compute per real step.
+
+# %%
+fig = summary.efficiency_figure(rows)
+plt.show()
+
+# %% [markdown]
+# **Takeaway.** With a perfect, compiled simulator, search is in a class of its own on real
+# steps: UCT solved in its first episode (15 steps on the maze, 500 on CartPole). Its compute per real
+# step depends on what it is compared with: on the Dyna Maze it is **more than a thousand times** that of
+# tabular Dyna-Q (about 10 ms against 0.004 ms), while on CartPole it is **cheaper per real step than
+# every neural learner** (about 1 ms against 10.8 ms or more), because one network update costs more
+# than 1,500 compiled simulator steps. The tabular Dyna family is more than a thousand times cheaper per
+# real step than anything with a neural network in it. Among the neural learners the trade-off runs from
+# top-left to bottom-right: simple MBRL halves DQN's real steps at about **twice** its compute per real
+# step.
+
+# %%
+tabular = [r for r in rows if r.source == "methods" and r.model in ("none", "tabular, learned")]
+neural = [r for r in rows if r.task == "CartPole-v1" and r.model != "perfect simulator"]
+assert maze_mcts.ms_per_real_step > 1_000 * dyna50.ms_per_real_step
+assert cartpole_mcts.ms_per_real_step < min(r.ms_per_real_step for r in neural) == row("CartPole-v1", "DQN, 1 update/step").ms_per_real_step
+assert cartpole_mcts.model_calls_per_real_step > 1_500
+assert 5 < maze_mcts.ms_per_real_step < 20 and dyna50.ms_per_real_step < 0.01  # "about 10 ms against 0.004 ms"
+assert 0.5 < cartpole_mcts.ms_per_real_step < 2 and round(min(r.ms_per_real_step for r in neural), 1) == 10.8
+assert min(r.ms_per_real_step for r in neural) > 1_000 * max(r.ms_per_real_step for r in tabular)
+assert 1.5 < simple.ms_per_real_step / dqn4.ms_per_real_step < 2.5 and simple.real_steps_to_solve / dqn4.real_steps_to_solve == 0.5
+print(f"UCT / Dyna-Q (n = 50) on the maze: {maze_mcts.ms_per_real_step / dyna50.ms_per_real_step:,.0f}x the compute per real step")
+print(f"UCT on CartPole: {cartpole_mcts.ms_per_real_step:.1f} ms per real step; cheapest neural learner: "
+      f"{min(r.ms_per_real_step for r in neural):.1f} ms")
+print(f"cheapest neural row / most expensive tabular row: "
+      f"{min(r.ms_per_real_step for r in neural) / max(r.ms_per_real_step for r in tabular):,.0f}x per real step")
+print(f"simple MBRL / DQN (4 updates/step): {simple.real_steps_to_solve / dqn4.real_steps_to_solve:.1f}x the real steps, "
+      f"{simple.ms_per_real_step / dqn4.ms_per_real_step:.1f}x the compute per real step")
+
+# %% [markdown]
+# ## 4. When the model is wrong
+#
+# Every model-based method bets that its model is right. The course measured three ways the bet
+# is lost:
+#
+# * **The world changes** (notebook 02, Shortcut Maze): after 3,000 steps a shorter path opens.
+#   Dyna-Q's model still says "wall" there, and it keeps planning on the old maze. Dyna-Q+ adds a
+#   bonus $\kappa\sqrt{\tau}$ for transitions not tried for $\tau$ steps, so it re-tests its model.
+#   Over the 3,000 steps after the change Dyna-Q+ collects **225** rewards on average, Dyna-Q **164**
+#   (30 runs each), about **37% more**. Dyna-MCTS searching from the current state (notebook 07)
+#   found the shortcut in **19 of 30** runs at $B = 10$, where Dyna-Q at $n = 50$ found it in none; but
+#   those were the runs that had hardly learned the old path (the goal reached 4 times before the
+#   change, against 15 in the other runs): it took the shortcut because it had not yet settled on the
+#   long way, not because its model was more right.
+# * **A learned model drifts on long rollouts** (notebooks 03 and 04): the CartPole ensemble's
+#   one-step error is tiny (normalised MSE **0.00024**), yet Dyna-DQN with 10-step imagined rollouts
+#   solved **0 of 5** runs within 10,000 real steps, even with a disagreement guard; the same agent with
+#   3-step rollouts solved 2 of 5. Small one-step errors compound.
+# * **Search trusts its model completely** (notebooks 06 and 07): every MCTS row plans with the
+#   perfect simulator. Put a learned model behind the same search (notebook 07, batched PUCT with 64
+#   simulations, each model at its best rollout depth) and it inherits the model's errors: on a model
+#   learned from 2,000 real transitions it balanced the pole for 475 steps on **1 of 5** seeds (mean
+#   return 313, against 443 with the true model at the same depth), and on none with the disagreement
+#   guard. The AlphaZero-style agent, which also learns a value and a prior to guide the search on its
+#   learned model, solved **3 of 5** runs within 10,000 real steps with 64 simulations (median 6,000)
+#   and 2 of 5 with 32.
+
+# %%
+shortcut_q, shortcut_plus = row("Shortcut Maze", "Dyna-Q, n = 10"), row("Shortcut Maze", "Dyna-Q+, n = 10")
+after_q, after_plus = facts["methods.shortcut_dyna_q_after"], facts["methods.shortcut_dyna_q_plus_after"]
+print(f"reward after the shortcut opens: Dyna-Q {after_q:.0f}, Dyna-Q+ {after_plus:.0f} "
+      f"({after_plus / after_q - 1:.0%} more), {shortcut_q.runs} runs each")
+print(f"CartPole ensemble one-step normalised MSE: {facts['models.cartpole_ensemble_nmse']:.5f}")
+long_rollouts = row("CartPole-v1", "Dyna-DQN, k=64, h=10, guard 0.2")
+short_rollouts = row("CartPole-v1", "Dyna-DQN, k=16, h=3")
+assert (round(after_plus), round(after_q), round(100 * (after_plus / after_q - 1))) == (225, 164, 37)
+assert shortcut_q.runs == shortcut_plus.runs == 30
+assert round(facts["models.cartpole_ensemble_nmse"], 5) == 0.00024
+assert (long_rollouts.solved, long_rollouts.runs, short_rollouts.solved) == (0, 5, 2)
+search10 = row("Shortcut Maze", "Dyna-MCTS: search from the current state, B = 10")
+print(f"Dyna-MCTS (B = 10) on the Shortcut Maze: {search10.when_model_wrong}")
+assert search10.when_model_wrong == ("shortcut found in 19 of 30 runs (those reached the goal 4 times before "
+                                     "the change, the others 15)")
+assert row("Shortcut Maze", "Dyna-Q, n = 50").when_model_wrong == "shortcut found in 0 of 30 runs"
+assert all(r.model == "perfect simulator" for r in rows if r.method.startswith("MCTS"))
+assert all(r.model == "tabular, learned" for r in rows if r.method.startswith("Dyna-MCTS"))
+learned2k = row("CartPole-v1", "PUCT (64 sims), learned, 2,000 transitions, depth 50")
+guarded = row("CartPole-v1", "PUCT (64 sims), learned, 2,000 + disagreement guard, depth 50")
+az64, az32 = row("CartPole-v1", "AlphaZero-style, 64 simulations"), row("CartPole-v1", "AlphaZero-style, 32 simulations (default)")
+print(f"PUCT on the 2,000-transition model: {learned2k.outcome}; {learned2k.when_model_wrong}")
+print(f"AlphaZero-style: 64 simulations {az64.outcome} (median {az64.real_steps_to_solve:,.0f} real steps), 32 simulations {az32.outcome}")
+assert (learned2k.solved, learned2k.runs, guarded.solved) == (1, 5, 0)
+assert learned2k.when_model_wrong == "mean return 313 against the true model's 443 at the same depth"
+assert (az64.solved, az64.runs, az64.budget, az64.real_steps_to_solve, az32.solved) == (3, 5, 10_000, 6_000, 2)
+
+# %% [markdown]
+# ## 5. A decision guide
+#
+# Each recommendation comes with the measurement behind it (checked in the next cell). Ask, in this
+# order:
+#
+# 1. **Is there a perfect simulator, and can each decision take milliseconds?** Search at decision
+#    time. UCT solved CartPole in its first episode on 5 of 5 seeds and the Dyna Maze on 6 of 8,
+#    with no learning, at about **1,500** (CartPole) and **74,000** (maze) simulated steps per real
+#    step. Without a fast simulator that cost is prohibitive (notebook 06: the compiled search is
+#    over a hundred times faster than a naive one).
+# 2. **Is the world small and discrete, and real steps costly?** Learn a tabular model and plan in
+#    the background (Dyna-Q): **4 times fewer** real steps than Q-learning on the Dyna Maze, at a
+#    thousandth of a millisecond per real step.
+# 3. **Can the world change under you?** Make the planner re-test its model: Dyna-Q+ collected
+#    **37% more** reward than Dyna-Q after the Shortcut Maze opened, at the same 10 planning
+#    updates per real step.
+# 4. **Large or continuous states, real steps expensive, compute cheap?** Learn a neural model.
+#    Training a policy only in the model (simple MBRL) halved DQN's real steps on CartPole
+#    (**5,000** against 10,000) at about twice the compute per real step, but left 1 of 5 runs
+#    unsolved: model bias is a risk to be measured, not assumed away. Keep imagined rollouts short:
+#    with 10-step rollouts Dyna-DQN solved 0 of 5 runs.
+# 5. **Real steps cheap?** Use model-free learning and spend the compute on more updates per real
+#    step: the replay-matched DQN (4 updates per real step) solved CartPole in **10,000** real steps,
+#    2.9 times fewer than with 1 update, and beat every Dyna-DQN variant measured here.
+#
+# Whatever you choose, compare against a baseline that gets the same compute (notebook 04's
+# replay-matched DQN): much of a model's apparent gain can be the extra updates.
+
+# %%
+dqn1 = row("CartPole-v1", "DQN, 1 update/step")
+guide = {
+    "1. UCT: solved in the first episode": f"CartPole {cartpole_mcts.solved} of {cartpole_mcts.runs}, maze {maze_mcts.solved} of {maze_mcts.runs}",
+    "1. UCT: simulated steps per real step": f"CartPole {cartpole_mcts.model_calls_per_real_step:,.0f}, maze {maze_mcts.model_calls_per_real_step:,.0f}",
+    "1. compiled search vs naive (05)": f"{facts['mcts.compiled_speedup']:.0f}x",
+    "2. Q-learning / Dyna-Q real steps": f"{q_learning.real_steps_to_solve / dyna5.real_steps_to_solve:.1f}x",
+    "3. Dyna-Q+ / Dyna-Q reward after the change": f"{after_plus / after_q:.2f}x",
+    "4. simple MBRL vs DQN real steps": f"{simple.real_steps_to_solve:,.0f} vs {dqn4.real_steps_to_solve:,.0f}",
+    "5. DQN 1 update / 4 updates real steps": f"{dqn1.real_steps_to_solve / dqn4.real_steps_to_solve:.1f}x",
+}
+for claim, number in guide.items():
+    print(f"{claim:<46} {number}")
+assert 1_400 < cartpole_mcts.model_calls_per_real_step < 1_600 and facts["mcts.compiled_speedup"] > 100
+assert dyna5.ms_per_real_step < 0.01
+assert shortcut_q.model_calls_per_real_step == shortcut_plus.model_calls_per_real_step == 10
+assert simple.runs - simple.solved == 1
+assert round(dqn1.real_steps_to_solve / dqn4.real_steps_to_solve, 1) == 2.9
+assert all(dqn4.solved > r.solved for r in dyna_dqn)
+
+# %% [markdown]
+# ## Summary
+#
+# * The overview table's words, measured on common tasks: **"high efficiency"** is real but depends on the
+#   method and the model (Dyna-Q: 4 times fewer real steps than Q-learning on the Dyna Maze; simple
+#   MBRL: half of DQN's real steps on CartPole); **"model bias"** is measurable (Dyna-DQN with 10-step
+#   rollouts: 0 of 5 runs solved; Dyna-Q after the world changed: 164 rewards against Dyna-Q+'s 225);
+#   **"high compute cost"** for MCTS means thousands to tens of thousands of simulated steps per real
+#   step, and it buys solving in the first episode when the simulator is perfect (on a model learned
+#   from 2,000 transitions: 1 of 5 seeds).
+# * Sample efficiency and compute trade against each other; the picture in section 3 shows each
+#   method's place, and no method is best on both.
+# * Choose from your constraints: a simulator and time per decision (search), a small world
+#   (tabular Dyna), a changing world (exploration bonus), costly real steps and a learnable model
+#   (a neural model, with short rollouts), cheap real steps (model-free, with more updates).
+# * Every number here comes from `mbrl_helpers/results/*.json`; `python3 course.py run benchmarks/run_all.py`
+#   regenerates them, and `tests/test_summary.py` keeps this table and the README's
+#   "Results at a glance" tied to those files.
+#
+# **Further exercises.**
+#
+# 1. Regenerate `methods.json` with `python3 course.py run benchmarks/bench_methods.py` on your machine and rerun
+#    this notebook: which rows move, and which do not? (Steps and model calls are seeded; timings
+#    are not.)
+# 2. In `benchmarks/bench_methods.py`, give UCT on the Dyna Maze 300 instead of 3,000 simulations:
+#    where does its point move in the figure?
+# 3. When notebook 07's results exist, add an extractor for one of them to `mbrl_helpers/summary.py`
+#    (one function and one `ResultsFile` entry) and place MCTS on a learned model in the figure.
