@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import subprocess
+import sys
 from importlib import metadata
+from pathlib import Path
 
 
 def cpu_model() -> str:
@@ -19,9 +22,31 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def git_commit() -> str:
+    """The repository's commit, with "+ uncommitted changes" if the tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + (" + uncommitted changes" if dirty else "")
+
+
+def command_line() -> str:
+    """How this benchmark was started, as a reader would type it again."""
+    script = Path(sys.argv[0])
+    name = f"benchmarks/{script.name}" if script.suffix == ".py" else sys.argv[0]
+    return " ".join(["python3 course.py run", name, *sys.argv[1:]])
+
+
 def machine_info(packages: tuple[str, ...] = ("numpy", "numba")) -> dict:
     info = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git_commit(),
+        "command": command_line(),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),

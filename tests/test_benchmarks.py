@@ -1,6 +1,7 @@
 """The benchmark scripts still run (quick mode); their timings are not tested."""
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -97,3 +98,14 @@ def test_mpc_benchmark_runs_in_quick_mode(capsys):
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "cartpole | MPC" in out and "pendulum | MPC" in out and "elapsed" in out
+
+
+def test_the_benchmark_header_names_the_commit_and_the_command(monkeypatch):
+    """A result can be traced to the code and the command that made it."""
+    import machine
+
+    monkeypatch.setattr(sys, "argv", ["/anywhere/benchmarks/bench_mpc.py", "--part", "grid"])
+    info = machine.machine_info()
+    assert info["command"] == "python3 course.py run benchmarks/bench_mpc.py --part grid"
+    pattern = r"[0-9a-f]{12}( \+ uncommitted changes)?|unknown \(not a git checkout\)"
+    assert re.fullmatch(pattern, info["commit"])
