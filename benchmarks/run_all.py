@@ -89,10 +89,8 @@ def main(argv: list[str]) -> int:
             return code
     if not quick:
         # README's "Results at a glance" is generated from the files just written.
-        code = subprocess.call([sys.executable, "-m", "mbrl_helpers.summary", "--readme"], cwd=HERE.parent)
-        print("\nREADME's 'Results at a glance' rewritten from the new results; re-execute notebook 08:\n"
-              "    python3 course.py run tools/execute_notebooks.py notebooks/08_choosing_a_method.ipynb")
-        return code
+        return subprocess.call([sys.executable, str(HERE.parent / "tools" / "update_readme.py")],
+                               cwd=HERE.parent)
     return 0
 
 

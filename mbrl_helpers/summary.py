@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +31,6 @@ from matplotlib.figure import Figure
 from mbrl_helpers import results
 from mbrl_helpers.plots import COLOURS, MARKERS
 from mbrl_helpers.results import MissingResultsError  # noqa: F401 - callers catch summary.MissingResultsError
-
-README_BEGIN = ("<!-- results-at-a-glance: written by "
-                "`python3 course.py run -m mbrl_helpers.summary --readme`; do not edit -->")
-README_END = "<!-- end of results-at-a-glance -->"
 
 
 class StaleResultsError(ValueError):
@@ -518,38 +513,5 @@ def efficiency_figure(rows: list[Row]) -> Figure:
     return fig
 
 
-def readme_section(folder: Path | str | None = None) -> str:
-    """README's "Results at a glance" block, markers included, generated from the results files."""
-    rows = build_table(folder)
-    dates = sorted({m.split(",")[0] for m in machines(folder).values()})
-    text = ("Every method of the course on common tasks, read from `mbrl_helpers/results/*.json` by "
-            "`mbrl_helpers.summary` (notebook 08 explains them; regenerate them with "
-            f"`{results.REGENERATE_ALL}`). Real steps to solve: Dyna Maze, greedy path within "
-            "1.2 x the shortest; Dyna Maze, 14-step path (notebook 07's benchmark): the greedy path is a "
-            "shortest one; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "
-            "episodes). Milliseconds per real step: CPU time of the tabular and search rows, wall "
-            "time of the one-thread torch runs of the CartPole learners, on the 2-core machine named "
-            f"in each results file (measured {dates[0]} to {dates[-1]}).")
-    lines = [README_BEGIN, "", "## Results at a glance", "", textwrap.fill(text, width=95), "",
-             table_markdown(rows, long=False), "", README_END]
-    return "\n".join(lines)
-
-
-def update_readme(path: Path | str, folder: Path | str | None = None) -> None:
-    """Replace README's results-at-a-glance block (between the markers) with readme_section()."""
-    path = Path(path)
-    text = path.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise ValueError(f"{path} has no results-at-a-glance markers ({README_BEGIN!r} ... {README_END!r})")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    path.write_text(head + readme_section(folder) + tail)
-
-
 if __name__ == "__main__":
-    import sys
-
-    if "--readme" in sys.argv:
-        update_readme(Path(__file__).resolve().parent.parent / "README.md")
-    else:
-        print(table_markdown(build_table()))
+    print(table_markdown(build_table()))
