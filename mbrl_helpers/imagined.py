@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from mbrl_helpers import dqn, models
-from mbrl_helpers.plots import curve_on_grid
+from mbrl_helpers.curves import curve_on_grid
 
 # step(states (B, D), actions (B,)) -> (next_states (B, D), rewards (B,), terminated (B,) bool)
 from mbrl_helpers.simulators import StepFn

@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
+from mbrl_helpers.curves import curve_on_grid
 from mbrl_helpers.envs import ACTION_DELTAS, GridMaze
 
 # Okabe & Ito (2008), the palette recommended for colour-blind readers.
@@ -276,24 +277,6 @@ def update_heatmaps(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
-
-
-def curve_on_grid(eval_steps: np.ndarray, eval_returns: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """A learning curve read at the real steps of `grid`: (len(grid),).
-
-    Each grid point takes the latest evaluation at or before it (NaN before
-    the first); a run stopped when solved keeps its last value afterwards.
-    """
-    eval_steps, eval_returns = np.asarray(eval_steps), np.asarray(eval_returns, dtype=float)
-    if eval_steps.ndim != 1 or eval_returns.shape != eval_steps.shape:
-        raise ValueError(f"eval_steps and eval_returns must be 1-D of one length, got shapes "
-                         f"{eval_steps.shape} and {eval_returns.shape}")
-    if np.any(np.diff(eval_steps) < 0):
-        raise ValueError(f"eval_steps must be in increasing order (real steps of each evaluation), "
-                         f"got {eval_steps.tolist()}")
-    index = np.searchsorted(eval_steps, np.asarray(grid), side="right") - 1
-    out = np.where(index >= 0, eval_returns[np.clip(index, 0, None)] if len(eval_returns) else np.nan, np.nan)
-    return out.astype(float)
 
 
 RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
