@@ -1,3 +1,14 @@
+# ---
+# jupyter:
+#   jupytext:
+#     comment_magics: false
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-kernelspec
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+# ---
+
 # %% [markdown]
 # # Learning from imagined experience: model-based deep RL vs model-free DQN
 #
@@ -376,8 +387,7 @@ assert best["median"] == min(table[name]["median"] for name in table if not name
 ratio = matched["median"] / best["median"]
 print(f"real steps to 475, median: replay-matched DQN {matched['median']:,.0f}, best model-based "
       f"{best['median']:,.0f} -> {ratio:.1f}x fewer")
-assert (True and best["median"] <= 5_000 and ratio >= 2) or (
-    False and (best["median"] > 5_000 or ratio < 2)), "the prose below says which"
+assert best["median"] <= 5_000 and ratio >= 2, "the model-based agent needs at most 5,000 real steps, half the control's"
 assert table['Dyna-DQN, k=16, h=3, 4 updates/step']['runs'] >= 1
 assert table['Dyna-DQN, k=64, h=10, disagreement guard 0.2, 4 updates/step']['runs'] >= 1
 assert table['Dyna-DQN, k=64, h=5, 4 updates/step']['runs'] >= 1
@@ -404,6 +414,34 @@ assert {name: solved_by(name, 10_000) for name in table if name.startswith("Dyna
 # That is what a replay buffer cannot do: the model generalises to unvisited state-action
 # pairs. Section 2 showed the price: where the data never went the model is wrong, so each
 # round must fetch real data where the policy now goes.
+#
+# But "replay-matched" above means Dyna-DQN's 4 updates per real step, and simple MBRL makes
+# about 7. The fair control makes **as many updates per real step** as the method it is
+# compared with (van Hasselt, Hessel & Aslanides, 2019): DQN at 7 updates per real step, same
+# evaluation, 5 seeds, run by the benchmark of the next notebook (`mpc.json`):
+
+# %%
+same_updates = {row["method"]: row for row in load_json("mpc.json")["table"]}[
+    "DQN, 7 updates/step (updates-matched to simple MBRL)"]
+print(f"DQN, 7 updates per real step: solved {same_updates['solved']} of {same_updates['runs']} within "
+      f"{same_updates['budget']:,} real steps (by seed {same_updates['steps_by_seed']})")
+print(f"simple MBRL, {best['updates_per_real_step']:.1f} updates per real step: solved {best['solved']} of "
+      f"{best['runs']}, median {best['median']:,.0f} real steps")
+assert same_updates["solved"] == 2 and same_updates["budget"] == 10_000
+assert not np.isfinite(same_updates["median"]), "the control's median run did not solve within 10,000"
+assert same_updates["budget"] >= 2 * best["median"]
+assert solved_by('DQN, 4 updates/step (replay-matched)', 10_000) > same_updates["solved"]
+
+# %% [markdown]
+# At the same 7 updates per real step, DQN solved only 2 of 5 seeds within 10,000 real steps
+# (fewer than at 4 updates: replaying the same early data more often does not make DQN learn
+# faster here), so simple MBRL's median of 5,000 is **more than 2x fewer real steps at the same
+# number of updates**: that comparison is like for like. Van Hasselt et al. also explain
+# Dyna-DQN's result: a parametric model **used like a replay buffer**, to make more transitions
+# for the same learner, rarely beats replaying the real ones, which are already the best "model"
+# of the states seen; it pays when it is used for what a buffer cannot do, such as training to
+# convergence on states never visited (simple MBRL) or planning forward from the current state
+# (the next notebook).
 
 # %% [markdown]
 # ## 5. How much to imagine, and how far: k and h
@@ -491,7 +529,8 @@ assert all(table[name]["ms_per_real_step"] > table['DQN, 1 update/step']["ms_per
 #   steps against 29,000 at 1 update: much of a model's apparent gain is just more
 #   updates. Dyna-DQN did not beat that control here (no k, h of the grid, nor 10-step rollouts guarded by ensemble disagreement);
 #   training to convergence inside the model between rounds of real data is where the model
-#   paid off here (5,000 real steps, 2.0x fewer than the control).
+#   paid off here (5,000 real steps; DQN making the same 7 updates per real step solved only 2
+#   of 5 seeds within 10,000).
 # - **Cost:** every model-based agent spends more computation per real step; it pays off when
 #   real steps are expensive.
 #
