@@ -133,6 +133,30 @@ def collect_transitions(env: str | gym.Env, n_steps: int, policy: Policy | None 
     return Transitions.from_dict({k: np.array(v) for k, v in columns.items()})
 
 
+def episode_returns(env: str | gym.Env, n_episodes: int, policy: Policy | None = None,
+                    seed: int = 0) -> np.ndarray:
+    """(n_episodes,) float64 undiscounted returns of whole real episodes under `policy` (default:
+    uniformly random), e.g. the random-policy baseline of a learning curve.
+
+    Episode i starts from env.reset(seed=seed + i); actions come from np.random.default_rng(seed).
+    """
+    check_int("n_episodes", n_episodes, low=1)
+    check_int("seed", seed, low=0)
+    env = make_env(env)
+    policy = policy or random_policy(env)
+    rng = np.random.default_rng(seed)
+    returns = np.zeros(n_episodes)
+    for i in range(n_episodes):
+        state, _ = env.reset(seed=seed + i)
+        done = False
+        while not done:
+            state, reward, terminated, truncated, _ = env.step(policy(np.asarray(state, np.float64), rng))
+            returns[i] += float(reward)
+            done = terminated or truncated
+    env.close()
+    return returns
+
+
 @dataclass(frozen=True)
 class Trajectories:
     """Real episodes, for comparing a model's open-loop rollout with the truth.

@@ -72,3 +72,13 @@ def test_bad_inputs_raise_clear_errors():
         data.Transitions(np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3, bool))
     with pytest.raises(ValueError, match="actions must have 3 rows"):
         data.Transitions(np.zeros((3, 2)), np.zeros(2), np.zeros(3), np.zeros((3, 2)), np.zeros(3, bool))
+
+
+def test_episode_returns_of_the_random_policy():
+    returns = data.episode_returns("CartPole-v1", 20, seed=3)
+    assert returns.shape == (20,) and np.all(returns >= 8) and 15 < returns.mean() < 30   # about 22
+    assert np.array_equal(returns, data.episode_returns("CartPole-v1", 20, seed=3))
+    pendulum = data.episode_returns("Pendulum-v1", 3, seed=0)
+    assert np.all(pendulum < -100)   # 200 steps of random torque, never upright for long
+    with pytest.raises(ValueError, match="n_episodes"):
+        data.episode_returns("CartPole-v1", 0)
