@@ -37,7 +37,7 @@
 # **Assumes** notebook 03 (neural dynamics models, ensembles) and notebook 04 (DQN, the simple
 # model-based RL recipe, the updates-matched comparison). **Time:** about a minute to run on a
 # laptop CPU; the learning curves come from the committed benchmark (`benchmarks/bench_mpc.py`),
-# which takes about an hour of CPU.
+# which takes several hours of CPU (about 20 minutes per CartPole run of the loop).
 
 # %% [markdown] tags=["launch-links"]
 # [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F05_model_predictive_control.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/05_model_predictive_control.ipynb)
@@ -62,6 +62,7 @@ import numpy as np
 import mbrl_helpers  # noqa: F401  (first: it fixes torch's CPU kernels before torch loads)
 from mbrl_helpers import checks, data, mpc, mpc_plots, widgets
 from mbrl_helpers.reproducibility import seed_torch
+from mbrl_helpers.results import load_json
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
 seed_torch(SEED)  # seeds torch and runs it on one thread: reproducible, and fair to a shared CPU
@@ -277,42 +278,51 @@ def curves(part_runs):
     return [(np.array(r["real_steps"]), np.array(r["eval_returns"])) for r in part_runs]
 
 
-cartpole_mpc = runs["cartpole_h30"][h30_name] if True else runs["cartpole"][default_name]
-control_name = next(name for name in runs["dqn_control"])
+cartpole_mpc = runs["cartpole_h30"][h30_name]
+control_name = "DQN, 6 updates/step (updates-matched to MPC)"
 control = runs["dqn_control"][control_name]
+random_cartpole = data.episode_returns("CartPole-v1", 20, seed=SEED).mean()
 fig = mpc_plots.mpc_curves_figure(
-    {"MPC (CEM), H = 30, N = 50, learned ensemble + terminal value": curves(runs["cartpole_h30"][h30_name]),
+    {"MPC (CEM), H = 30, N = 50, learned ensemble + terminal value": curves(cartpole_mpc),
      "MPC (CEM), H = 15, N = 100, learned ensemble + terminal value": curves(runs["cartpole"][default_name]),
      control_name: [(np.array(r["eval_steps"]), np.array(r["eval_returns"])) for r in control],
-     "random policy (about 22)": [(np.array([0, 5_200]), np.array([22.0, 22.0]))]},
-    max_steps=5_200, solved_return=475, ylim=(0, 520),
+     f"random policy (mean of 20 episodes: {random_cartpole:.0f})":
+         [(np.array([0, 10_000]), np.array([random_cartpole] * 2))]},
+    max_steps=10_000, solved_return=475, ylim=(0, 520),
     title="CartPole-v1: evaluation return vs real steps (median, band = quartiles over seeds)")
 
 # %% [markdown]
-# MPC on the learned ensemble solved CartPole in 5 of 5 seeds, median 1,674 real steps, warm-up included, with 4.7 gradient updates per real step (model fitting and the value's TD updates); the DQN control, with 4.8 updates per real step over its run (none in its first 1,000 random steps, then 6), did not solve within its budget of 5,000 real steps on any of its 5 seeds. So MPC needed more than 2.99 times fewer real steps (a lower bound: the control's budget, chosen as three times the median MPC should reach, ended before any of its runs solved; the course's 3x aim is met up to that bound, not beyond it). Planning from the current state with a model that is right near the data uses each real step far better than learning a value from replayed transitions.
+# MPC on the learned ensemble solved CartPole in 5 of 5 seeds, median 1,674 real steps, warm-up
+# included, with 4.7 gradient updates per real step (model fitting and the value's TD updates).
+# The DQN control made at least as many, 5.4 per real step over its runs (none in its first
+# 1,000 random steps, then 6), and solved 1 of 5 seeds within 10,000 real steps (seed 3, at
+# 9,000). So its median run needed more than 10,000 real steps: **MPC needed more than 6 times
+# fewer** (a lower bound, since the control's budget ended first). Planning from the current
+# state with a model that is right near the data uses each real step far better than learning a
+# value from replayed transitions.
 
 # %%
-lesson_name = h30_name if True else default_name
-mpc_row, control_row = table[("CartPole-v1", lesson_name)], table[("CartPole-v1", control_name)]
-ratio = control_row["median"] / mpc_row["median"]
-print(f"MPC: solved {mpc_row['solved']} of {mpc_row['runs']}, median {mpc_row['median']:,.0f} real steps "
-      f"(by seed {mpc_row['steps_by_seed']}), {mpc_row['updates_per_real_step']:.1f} updates per real step")
+mpc_row, control_row = table[("CartPole-v1", h30_name)], table[("CartPole-v1", control_name)]
+
+
 def steps_text(row):
     return f"{row['median']:,.0f}" if np.isfinite(row["median"]) else f"more than {row['budget']:,}"
 
 
-print(f"{control_name}: solved {control_row['solved']} of {control_row['runs']}, median "
-      f"{steps_text(control_row)} real steps, {control_row['updates_per_real_step']:.1f} updates per real step "
-      f"(none in its first 1,000 random steps, then 6)")
-print(f"ratio of medians: {'more than ' if not np.isfinite(ratio) else ''}"
-      f"{min(ratio, control_row['budget'] / mpc_row['median']):.1f}x fewer real steps for MPC")
+bound = control_row["budget"] / mpc_row["median"]   # the control's median run had not solved at its budget
+print(f"MPC: solved {mpc_row['solved']} of {mpc_row['runs']}, median {mpc_row['median']:,.0f} real steps "
+      f"(by seed {mpc_row['steps_by_seed']}), {mpc_row['updates_per_real_step']:.1f} updates per real step")
+print(f"{control_name}: solved {control_row['solved']} of {control_row['runs']} (by seed "
+      f"{control_row['steps_by_seed']}), median {steps_text(control_row)} real steps, "
+      f"{control_row['updates_per_real_step']:.1f} updates per real step")
+print(f"ratio of medians: more than {bound:.1f}x fewer real steps for MPC")
 
 # %%
-assert mpc_row['solved'] == 5 and mpc_row['median'] == 1674.0
-assert control_row['solved'] == 0
-assert abs(control_row['updates_per_real_step'] - mpc_row['updates_per_real_step']) < 0.1 * mpc_row['updates_per_real_step'], 'the same number of updates per real step, within 10%'
-bound = control_row['budget'] / mpc_row['median']   # the control had not solved at its budget
-assert not np.isfinite(control_row['median']) and round(bound, 2) == 2.99
+assert mpc_row["solved"] == 5 and mpc_row["median"] == 1674.0
+assert control_row["solved"] == 1 and control_row["steps_by_seed"][3] == 9_000
+assert control_row["updates_per_real_step"] >= mpc_row["updates_per_real_step"], "the control gets at least as many updates"
+assert not np.isfinite(control_row["median"]) and bound > 5.9
+assert 15 < random_cartpole < 30
 
 # %% [markdown]
 # ## 6. Pendulum: continuous torque, swing-up
@@ -326,9 +336,11 @@ assert not np.isfinite(control_row['median']) and round(bound, 2) == 2.99
 
 # %%
 pendulum_mpc = runs["pendulum"]["MPC, CEM, learned ensemble"]
+random_pendulum = data.episode_returns("Pendulum-v1", 20, seed=SEED).mean()
 fig = mpc_plots.mpc_curves_figure(
     {"MPC (CEM) on the learned ensemble": curves(pendulum_mpc),
-     "random policy (about -1,200)": [(np.array([0, 3_000]), np.array([-1200.0, -1200.0]))]},
+     f"random policy (mean of 20 episodes: {random_pendulum:,.0f})":
+         [(np.array([0, 3_000]), np.array([random_pendulum] * 2))]},
     max_steps=3_000, solved_return=-200, ylim=(-1700, 0),
     title="Pendulum-v1: evaluation return vs real steps (median, band = quartiles over seeds)")
 
@@ -340,6 +352,7 @@ pendulum_row = table[('Pendulum-v1', 'MPC, CEM, learned ensemble')]
 assert pendulum_row['steps_by_seed'] == [1400, 1000, 1400, 1800, 1400]
 assert pendulum_row['solved'] == 5 and pendulum_row['median'] <= 3_000
 assert min(r['eval_returns'][0] for r in pendulum_mpc) < -1_000, 'the first model could not swing up'
+assert -1_400 < random_pendulum < -1_000
 
 # %% [markdown]
 # Look at one planning step from the bottom, on a model fitted to 300 random steps: the sampled
@@ -467,15 +480,32 @@ for task, key in (("CartPole-v1", "H=15 N=100"), ("CartPole-v1", "H=30 N=30"), (
 # with fresh computation, and the real world corrects its errors every step.
 
 # %%
-for name in (h30_name, control_name):
-    row = table[('CartPole-v1', name)]
-    print(f"{name:62s} solved {row['solved']} of {row['runs']}, median real steps "
-          f"{steps_text(row)}, {row['updates_per_real_step']:.1f} updates per real step")
-print('(notebook 04, same evaluation: DQN at 4 updates per real step, median 10,000 real steps; '
-      'Dyna-DQN solved 2 of 5 within 10,000)')
+simple_control_name = "DQN, 7 updates/step (updates-matched to simple MBRL)"
+notebook_04 = {row["method"]: row for row in load_json("imagined.json")["table"]}
+simple_mbrl = notebook_04["simple MBRL (policy trained only in the model, rounds of 500 real steps)"]
+dyna_dqn = {name: row for name, row in notebook_04.items() if name.startswith("Dyna-DQN")}
+compared = {"MPC (this lesson)": table[("CartPole-v1", h30_name)],
+            control_name: table[("CartPole-v1", control_name)],
+            "simple MBRL (notebook 04)": simple_mbrl,
+            simple_control_name: table[("CartPole-v1", simple_control_name)],
+            **{f"{name} (notebook 04)": row for name, row in dyna_dqn.items()},
+            "DQN, 4 updates/step (notebook 04)": notebook_04["DQN, 4 updates/step (replay-matched)"]}
+for name, row in compared.items():
+    print(f"{name:72s} solved {row['solved']} of {row['runs']}, median {steps_text(row):>18s} real steps, "
+          f"{row['updates_per_real_step']:.1f} updates per real step")
+assert simple_mbrl["median"] == 5_000 and compared[simple_control_name]["solved"] == 2
+assert not np.isfinite(compared[simple_control_name]["median"])
+assert all(row["solved"] <= 2 for row in dyna_dqn.values())
+assert compared["DQN, 4 updates/step (notebook 04)"]["median"] == 10_000
 
 # %% [markdown]
-# At the same number of gradient updates per real step, the model used for planning needed a median of 1,674 real steps, the model-free control more than 5,000. The model pays here not because it makes more data for a learner (notebook 04's Dyna-DQN did that and did not beat replay, as van Hasselt et al. predict), but because it answers, at every real step, what the next second holds for each candidate action sequence.
+# At the same number of gradient updates per real step, the model used for planning needed a
+# median of 1,674 real steps, the model-free control more than 10,000. Trained on to convergence
+# inside the model (simple MBRL, notebook 04), a model also beat DQN making its 7 updates per real
+# step: 5,000 real steps against more than 10,000 (2 of 5 seeds). Used like a replay buffer
+# (Dyna-DQN) it did not beat replay: at most 2 of 5 seeds within 10,000 real steps, where DQN at
+# the same 4 updates per real step solved a median run in 10,000, as van Hasselt et al. predict. The model pays here because it answers, at every real step, what the next second holds
+# for each candidate action sequence.
 
 # %% [markdown]
 # ## Summary
@@ -489,8 +519,8 @@ print('(notebook 04, same evaluation: DQN at 4 updates per real step, median 10,
 # - **Termination** is part of the objective: no reward after a predicted end. On CartPole every surviving
 #   plan ties; a learned **terminal value** plus a longer horizon (0.6 s) broke the ties: 5 of 5 seeds solved, median 1,674 real steps.
 # - **Pendulum** swing-up: 5 of 5 seeds reached -200 over five starts, median 1,400 real steps.
-# - **Fair comparison**: against DQN with at least as many updates per real step, MPC needed far fewer
-#   real steps; used like a replay buffer (notebook 04) the same kind of model did not pay.
+# - **Fair comparison**: against DQN with at least as many updates per real step, MPC needed more than
+#   6 times fewer real steps; used like a replay buffer (notebook 04) the same kind of model did not pay.
 #
 # **Further exercises.**
 # 1. Switch the propagation to `"ts1"` or `"mean"` (`mpc.run_mbrl(..., propagation="mean")`): does
