@@ -28,19 +28,20 @@ def load_mpc_results(name: str = "mpc.json", folder: Path | str | None = None) -
 
 
 def mpc_curves_figure(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], *, max_steps: int,
-                      solved_return: float, title: str, ylim: tuple[float, float]) -> Figure:
+                      solved_return: float, title: str, ylim: tuple[float, float],
+                      baselines: dict[str, float] | None = None) -> Figure:
     """Median (line) and quartiles (band) over seeds of the evaluation return vs real steps.
 
     curves: label -> one (real_steps (E,), eval_returns (E,)) pair per seed, E evaluations (one after
     each training episode); real steps include the warm-up and exclude evaluation episodes. The
     course's learning-curve figure (plots.learning_curves_figure), read on a fine grid because
-    episodes end at any step.
+    episodes end at any step. baselines: label -> a return drawn as a horizontal line.
     """
     return plots.learning_curves_figure(
         curves, max_steps=max_steps, solved_return=solved_return, title=title, ylim=ylim,
         grid_step=max_steps / 300,
         xlabel="real environment steps (warm-up included, evaluation episodes not counted)",
-        ylabel="return (mean of 5 real evaluation episodes)")
+        ylabel="return (mean of 5 real evaluation episodes)", baselines=baselines)
 
 
 def grid_figure(horizon: int = 15, samples: int = 100, *, env_id: str = "CartPole-v1",
@@ -88,10 +89,12 @@ def grid_figure(horizon: int = 15, samples: int = 100, *, env_id: str = "CartPol
 
 
 def plan_angle(states: np.ndarray, env_id: str) -> np.ndarray:
-    """The angle drawn (rad): CartPole's pole angle (index 2), Pendulum's atan2(sin, cos) (0 upright)."""
+    """The angle drawn (rad), states (..., T, D) -> (..., T): CartPole's pole angle (index 2);
+    Pendulum's atan2(sin, cos) (0 upright, +-pi hanging), unwrapped along the time axis so a
+    pendulum turning through the bottom is drawn as a smooth curve, not a jump from pi to -pi."""
     states = np.asarray(states)
     if env_id.startswith("Pendulum"):
-        return np.arctan2(states[..., 1], states[..., 0])
+        return np.unwrap(np.arctan2(states[..., 1], states[..., 0]), axis=-1)
     return states[..., 2]
 
 

@@ -287,18 +287,21 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
                            ylim: tuple[float, float] = (0, 520), grid_step: float = 500,
                            xlabel: str = "real environment steps (evaluation episodes not counted)",
                            ylabel: str = "greedy return (mean of 5 real episodes)",
-                           ax: Axes | None = None) -> Figure:
+                           baselines: dict[str, float] | None = None, ax: Axes | None = None) -> Figure:
     """Median (line) and quartiles (band) over seeds of the evaluation return vs real environment steps.
 
     curves: label -> one (eval_steps (E,), eval_returns (E,)) pair per seed. The curves are read
     every `grid_step` real steps (curve_on_grid): a run that stopped when solved keeps its last
-    evaluation afterwards; each method is drawn up to its last evaluation (its budget). Legend
+    evaluation afterwards; each method is drawn up to its last evaluation (its budget).
+    baselines: label -> a return drawn as a horizontal line (e.g. a random policy's). Legend
     below the axes.
     """
+    baselines = baselines or {}
     if ax is None:
-        height = 3.6 + 0.19 * len(curves)   # inches: the axes, plus one legend line per curve below
+        lines = len(curves) + len(baselines)
+        height = 3.6 + 0.19 * lines   # inches: the axes, plus one legend line per curve below
         fig, ax = plt.subplots(figsize=(7.5, height))
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=(0.65 + 0.19 * len(curves)) / height,
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=(0.65 + 0.19 * lines) / height,
                             top=1 - 0.35 / height)
     else:
         fig = ax.figure
@@ -315,6 +318,9 @@ def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_
                 markevery=max(1, int(seen.sum()) // 8), **style(i))
         ax.fill_between(grid[seen], q25, q75, color=COLOURS[i % len(COLOURS)], alpha=0.15,
                         linewidth=0)
+    for j, (label, value) in enumerate(baselines.items(), start=len(curves)):
+        ax.axhline(value, label=label, linewidth=1.5, color=COLOURS[j % len(COLOURS)],
+                   linestyle=LINESTYLES[j % len(LINESTYLES)])
     ax.axhline(solved_return, color="#777777", linewidth=1, linestyle=(0, (2, 2)))
     ax.annotate(f"solved: {solved_return:g}", xy=(0.99, solved_return), xycoords=("axes fraction", "data"),
                 ha="right", va="top", fontsize=8, color="#555555")

@@ -56,3 +56,9 @@ def test_curves_figure_and_missing_results(tmp_path):
     plt.close(fig)
     with pytest.raises(FileNotFoundError, match="bench_mpc"):
         mpc_plots.load_mpc_results("mpc.json", tmp_path)
+
+
+def test_the_pendulum_angle_turning_through_the_bottom_is_drawn_without_a_jump():
+    theta = np.array([3.0, 3.1, 3.2, 3.3])   # through pi: atan2 alone jumps from about 3.1 to -3.1
+    states = np.stack([np.cos(theta), np.sin(theta), np.zeros(4)], axis=-1)
+    assert np.allclose(mpc_plots.plan_angle(states, "Pendulum-v1"), theta)

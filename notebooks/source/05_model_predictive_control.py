@@ -286,8 +286,9 @@ fig = mpc_plots.mpc_curves_figure(
     {"MPC (CEM), H = 30, N = 50, learned ensemble + terminal value": curves(cartpole_mpc),
      "MPC (CEM), H = 15, N = 100, learned ensemble + terminal value": curves(runs["cartpole"][default_name]),
      control_name: [(np.array(r["eval_steps"]), np.array(r["eval_returns"])) for r in control],
-     f"random policy (mean of 20 episodes: {random_cartpole:.0f})":
-         [(np.array([0, 10_000]), np.array([random_cartpole] * 2))]},
+     "MPC (CEM), H = 30, N = 50, true model + terminal value":
+         curves(runs["ablations"]["CartPole, true model + terminal value"])},
+    baselines={f"random policy (mean of 20 episodes: {random_cartpole:.0f})": random_cartpole},
     max_steps=10_000, solved_return=475, ylim=(0, 520),
     title="CartPole-v1: evaluation return vs real steps (median, band = quartiles over seeds)")
 
@@ -339,8 +340,8 @@ pendulum_mpc = runs["pendulum"]["MPC, CEM, learned ensemble"]
 random_pendulum = data.episode_returns("Pendulum-v1", 20, seed=SEED).mean()
 fig = mpc_plots.mpc_curves_figure(
     {"MPC (CEM) on the learned ensemble": curves(pendulum_mpc),
-     f"random policy (mean of 20 episodes: {random_pendulum:,.0f})":
-         [(np.array([0, 3_000]), np.array([random_pendulum] * 2))]},
+     "MPC (CEM) on the true model": curves(runs["ablations"]["Pendulum, true model"])},
+    baselines={f"random policy (mean of 20 episodes: {random_pendulum:,.0f})": random_pendulum},
     max_steps=3_000, solved_return=-200, ylim=(-1700, 0),
     title="Pendulum-v1: evaluation return vs real steps (median, band = quartiles over seeds)")
 
