@@ -15,11 +15,11 @@
 # *Notebook 05 of **Model-based reinforcement learning, hands-on**.*
 #
 # Notebook 04 used a learned model like a replay buffer: it made up transitions, and a DQN learned
-# from them. On CartPole that saved few real steps against a DQN that makes as many gradient
-# updates per real step. This lesson uses the model the way the field makes learned models pay
-# (PETS, Chua et al. 2018; the model-based homework of Berkeley's CS285): **plan forward from the
-# current real state** with the model, take the first action of the best plan, look at the real
-# next state, and plan again (**model-predictive control**, MPC). Between episodes, refit the model
+# from them. On CartPole that did not beat a DQN making as many gradient updates per real step.
+# This lesson uses the model the way the field makes learned models pay (PETS, probabilistic
+# ensembles with trajectory sampling, Chua et al. 2018; the model-based homework of Berkeley's
+# CS285): **plan forward from the current real state** with the model, take the first action of
+# the best plan, look at the real next state, and plan again (**model-predictive control**, MPC). Between episodes, refit the model
 # on everything seen so far: collect -> refit -> plan -> collect.
 #
 # **Learning objectives.** After this notebook you can
@@ -30,7 +30,8 @@
 # 3. explain **trajectory sampling** over the members of an ensemble (TS1, TS-infinity) and read
 #    the members' disagreement along a plan as "the model does not know";
 # 4. say why CartPole needs more than a longer horizon (every plan that survives ties), and fix it
-#    the way TD-MPC and LOOP do, with a learned terminal value, measured;
+#    the way TD-MPC (Hansen, Wang & Su 2022) and LOOP (Sikchi, Zhou & Held 2022) do, with a learned
+#    terminal value, measured;
 # 5. compare a model-based agent fairly: against a model-free control with the same number of
 #    gradient updates per real step (van Hasselt, Hessel & Aslanides, 2019).
 #
@@ -166,7 +167,8 @@ print(inspect.getsource(mpc.plan).split('    """')[0] + inspect.getsource(mpc.pl
 #
 # The model is notebook 03's ensemble: $E = 5$ MLPs predicting the state change and the reward, on
 # normalised inputs, trained on bootstrap resamples (CartPole's termination by its known rule, as
-# MBPO does; Pendulum never terminates). How should a plan be scored by five models? PETS'
+# MBPO, model-based policy optimisation, Janner et al. 2019, does; Pendulum never terminates).
+# How should a plan be scored by five models? PETS'
 # **trajectory sampling**: each sequence is rolled out by $P$ particles, and each particle follows
 # one member: the same member for the whole plan (**TS-infinity**, the default here) or a member
 # drawn afresh at every step (**TS1**). The score is the particles' mean, so a plan must be good under
