@@ -67,6 +67,7 @@ from mbrl_helpers.compiled import (
 from mbrl_helpers.dyna_q_plus import maze_pair_tables
 from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
 from mbrl_helpers.mcts import normalised, ucb1_score
+from mbrl_helpers.numba_tools import random_index, row_max, seed_numba
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     SLICE_UPDATES,
@@ -76,10 +77,7 @@ from mbrl_helpers.tabular import (
     model_update,
     planning,
     q_learning_update,
-    random_index,
-    row_max,
     run_seeds_from,
-    seed_numba,
 )
 from mbrl_helpers.validation import check_int, check_number
 

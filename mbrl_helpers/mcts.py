@@ -14,7 +14,7 @@ They are written in plain Python and work with any step function, e.g. a neural
 model. For the course's perfect simulators (simulators.compiled_model) the same
 algorithm also runs as one numba function, draw for draw identical (tests check
 it) and about a hundred times faster. Random numbers come from numba's
-generator (tabular.seed_numba), so both paths see the same draws.
+generator (numba_tools.seed_numba), so both paths see the same draws.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 from numba import njit
 
+from mbrl_helpers.numba_tools import random_index, seed_numba
 from mbrl_helpers.simulators import (
     StepFn,
     check_step_output,
@@ -34,7 +35,6 @@ from mbrl_helpers.simulators import (
     compiled_step,
     model_action_count,
 )
-from mbrl_helpers.tabular import random_index, seed_numba
 from mbrl_helpers.validation import check_int, check_number, check_seed, check_unit_interval
 
 
