@@ -64,8 +64,7 @@ from mbrl_helpers.compiled import (
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.dyna_q_plus import maze_pair_tables
-from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
+from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze, maze_pair_tables
 from mbrl_helpers.mcts import normalised, ucb1_score
 from mbrl_helpers.numba_tools import random_index, row_max, seed_numba
 from mbrl_helpers.tabular import (
