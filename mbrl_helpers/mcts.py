@@ -11,10 +11,13 @@ step(states, actions) -> (next_states, rewards, terminated), batched over states
 The pieces of one UCT simulation are small functions the notebook teaches one at
 a time: ucb1_score, select_child, expand, rollout, path_returns, backup.
 They are written in plain Python and work with any step function, e.g. a neural
-model. For the course's perfect simulators (simulators.compiled_model) the same
-algorithm also runs as one numba function, draw for draw identical (tests check
-it) and about a hundred times faster. Random numbers come from numba's
-generator (numba_tools.seed_numba), so both paths see the same draws.
+model (search_reference.uct_simulation is the same simulation as one function).
+For a model with a compiled twin (simulators.compiled_model: the maze and CartPole
+simulators, a Dyna agent's TabularModelStep) the search runs search_core's one
+compiled UCT loop instead, draw for draw identical (tests check it) and about a
+hundred times faster; a model without one is searched in plain Python, with a
+warning unless compiled=False says that is meant. Random numbers come from
+numba's generator (numba_tools.seed_numba), so both paths see the same draws.
 """
 
 from __future__ import annotations
@@ -313,7 +316,7 @@ def mcts_search(
     normalise: min-max normalise Q over the tree before UCB1 (as MuZero and mctx do).
     seed: reseed numba's generator first (None: continue its stream).
     tree: a previous search's subtree (reuse_subtree) rooted at root_state, to continue.
-    compiled: use the compiled twin when step_fn is a known perfect simulator.
+    compiled: use step_fn's compiled twin (warn once if it has none); False: plain Python.
     Same seed, same result; the compiled and Python paths agree draw for draw.
     """
     _check_search_args(n_actions, n_simulations, depth, gamma, seed, c)
