@@ -151,6 +151,14 @@ def ucb1_score(q: float, parent_visits: int, child_visits: int, c: float) -> flo
     return q + c * math.sqrt(math.log(parent_visits) / child_visits)
 
 
+@njit(cache=True, inline="always")
+def ucb1_from_log(q: float, log_parent_visits: float, child_visits: int, c: float) -> float:
+    """ucb1_score with ln N given (the search computes it once per node, not per child)."""
+    if child_visits == 0:
+        return math.inf
+    return q + c * math.sqrt(log_parent_visits / child_visits)
+
+
 @njit(cache=True)
 def normalised(q: float, q_min: float, q_max: float) -> float:
     """Min-max normalisation of q to [0, 1] over the values seen in the tree (0.5 if all equal)."""
@@ -159,26 +167,61 @@ def normalised(q: float, q_min: float, q_max: float) -> float:
     return 0.5
 
 
-@njit(cache=True)
-def evaluate_leaf(model: CompiledModel, leaf: LeafEvaluation, state: np.ndarray, gamma: float,
-                  calls_left: int, buf_a: np.ndarray, buf_b: np.ndarray) -> tuple[float, int]:
-    """The value of a non-terminal leaf at `state` (D,): up to leaf.rollout_depth random
-    steps (never more than calls_left), then gamma^k max_a Q if leaf.bootstrap.
-    buf_a, buf_b: (D,) work space. Returns (value, model steps used)."""
-    buf_a[:] = state
+@njit(cache=True, inline="always")  # inlined: no call (and no reference counting) per leaf
+def table_rollout(model: CompiledModel, leaf: LeafEvaluation, s: int, gamma: float,
+                  steps: int) -> tuple[float, int]:
+    """evaluate_leaf on a table model, stepping cell indices (no state vectors to copy)."""
     ret, discount = 0.0, 1.0
-    n_actions = model.n_actions
-    for t in range(min(leaf.rollout_depth, calls_left)):
-        r, done = model_step(model, buf_a, random_index(n_actions), buf_b)
+    for t in range(steps):
+        a = random_index(model.n_actions)
+        s_next = model.next_state[s, a]
+        if s_next < 0:                          # an unknown pair: stay, reward 0
+            r, done = 0.0, model.unseen_terminal
+        else:
+            r, done = model.reward[s, a], model.terminated[s, a]
+            s = s_next
+        ret += discount * r
+        discount *= gamma
+        if done:
+            return ret, t + 1
+    if leaf.bootstrap:
+        ret += discount * row_max(leaf.q[s])
+    return ret, steps
+
+
+@njit(cache=True, inline="always")  # inlined: no call (and no reference counting) per leaf
+def evaluate_leaf(model: CompiledModel, leaf: LeafEvaluation, states: np.ndarray, node: int,
+                  gamma: float, calls_left: int, buf_a: np.ndarray,
+                  buf_b: np.ndarray) -> tuple[float, int]:
+    """The value of the non-terminal leaf states[node] (states (N, D)): up to
+    leaf.rollout_depth random steps (never more than calls_left), then gamma^k max_a Q if
+    leaf.bootstrap. buf_a, buf_b: (D,) work space. Returns (value, model steps used)."""
+    steps = min(leaf.rollout_depth, calls_left)
+    if model.kind == TABLE_KIND:
+        return table_rollout(model, leaf, int(states[node, 0]), gamma, steps)
+    buf_a[:] = states[node]
+    ret, discount = 0.0, 1.0
+    for t in range(steps):
+        r, done = model_step(model, buf_a, random_index(model.n_actions), buf_b)
         buf_a[:] = buf_b
         ret += discount * r
         discount *= gamma
         if done:
             return ret, t + 1
-    used = min(leaf.rollout_depth, calls_left)
-    if leaf.bootstrap:
-        ret += discount * row_max(leaf.q[int(buf_a[0])])
-    return ret, used
+    return ret, steps                           # (bootstrap needs a table: check_leaf)
+
+
+@njit(cache=True, inline="always")
+def table_step(model: CompiledModel, states: np.ndarray, node: int, action: int,
+               child: int) -> tuple[float, bool]:
+    """simulators.model_step for a table model, from states[node, 0] into states[child, 0]."""
+    s = int(states[node, 0])
+    s_next = model.next_state[s, action]
+    if s_next < 0:
+        states[child, 0] = states[node, 0]
+        return 0.0, model.unseen_terminal
+    states[child, 0] = s_next
+    return model.reward[s, action], model.terminated[s, action]
 
 
 @njit(cache=True)
@@ -202,7 +245,9 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
     gamma = config.gamma
     path = np.empty(states.shape[0], dtype=np.int64)
     buf_a, buf_b = np.empty(states.shape[1]), np.empty(states.shape[1])
-    calls, sims = 0, 0
+    calls, sims, n_nodes = 0, 0, tree.n_nodes[0]
+    # UCB1 sees Q min-max normalised over [lo, hi]: the tree's bounds, or [0, 1] (raw Q as it is)
+    lo, hi = (q_min, q_max) if config.normalise else (0.0, 1.0)
     while sims < max_simulations and calls < max_calls:
         sims += 1
         node, length, value = 0, 1, 0.0
@@ -219,9 +264,12 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
                     if children[node, a] < 0:
                         pick -= 1
                     a += 1
-                child = tree.n_nodes[0]
-                tree.n_nodes[0] += 1
-                r, done = model_step(model, states[node], a, states[child])
+                child = n_nodes
+                n_nodes += 1
+                if model.kind == TABLE_KIND:        # a table: read it in place (faster)
+                    r, done = table_step(model, states, node, a, child)
+                else:
+                    r, done = model_step(model, states[node], a, states[child])
                 calls += 1
                 reward[child], terminal[child] = r, done
                 tree.parent[child], tree.action[child] = node, a
@@ -232,17 +280,16 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
                 path[length] = node
                 length += 1
                 if not done:                                           # evaluation
-                    value, used = evaluate_leaf(model, leaf, states[node], gamma,
+                    value, used = evaluate_leaf(model, leaf, states, node, gamma,
                                                 max_calls - calls, buf_a, buf_b)
                     calls += used
                 break
             best_child, best_score = -1, -math.inf                     # selection
+            log_n = math.log(visits[node])    # UCB1's ln N, once per node (a node seen >= 1 time)
             for a in range(n_actions):
                 kid = children[node, a]
-                q = reward[kid] + gamma * value_sum[kid] / visits[kid]
-                if config.normalise:
-                    q = normalised(q, q_min, q_max)
-                score = ucb1_score(q, visits[node], visits[kid], config.c)
+                q = normalised(reward[kid] + gamma * value_sum[kid] / visits[kid], lo, hi)
+                score = ucb1_from_log(q, log_n, visits[kid], config.c)
                 if score > best_score:
                     best_child, best_score = kid, score
             node = best_child
@@ -257,6 +304,9 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
                 q = reward[node] + gamma * value_sum[node] / visits[node]
                 q_min, q_max = min(q_min, q), max(q_max, q)
             g = reward[node] + gamma * g
+        if config.normalise:
+            lo, hi = q_min, q_max
+    tree.n_nodes[0] = n_nodes
     return calls, q_min, q_max
 
 
@@ -268,15 +318,15 @@ def flat_rollouts(model: CompiledModel, root: np.ndarray, leaf: LeafEvaluation, 
     evaluation (a random rollout); counts (A,) and sums (A,) of the returns grow in place.
     Returns the model steps used."""
     n_actions = counts.shape[0]
-    buf_a, buf_b, first = np.empty(root.shape[0]), np.empty(root.shape[0]), np.empty(root.shape[0])
+    buf_a, buf_b, first = np.empty(root.shape[0]), np.empty(root.shape[0]), np.empty((1, root.shape[0]))
     total_steps = 0
     for i in range(first_simulation, first_simulation + n_simulations):
         a = i % n_actions
-        r, done = model_step(model, root, a, first)
+        r, done = model_step(model, root, a, first[0])
         total_steps += 1
         g = r
         if not done:
-            value, steps = evaluate_leaf(model, leaf, first, gamma, 1 << 62, buf_a, buf_b)
+            value, steps = evaluate_leaf(model, leaf, first, 0, gamma, 1 << 62, buf_a, buf_b)
             g = r + gamma * value
             total_steps += steps
         counts[a] += 1
