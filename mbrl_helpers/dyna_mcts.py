@@ -164,6 +164,33 @@ class TabularModelStep:
         return next_states.astype(np.int64), rewards.astype(np.float64), terminated.astype(np.bool_)
 
 
+# -- the ablations: search variants only the benchmark compares -------------------------------
+class Ablation(NamedTuple):
+    """Variants of Dyna-MCTS that benchmarks/bench_dyna_mcts.py compares with the default
+    agent (the notebooks keep the defaults):
+
+    backup: "max" (Bellman optimality backups of the tree) | "mean" (UCT's mean returns).
+    update: "root" (update Q for the root's edges) | "tree" (for every tree edge).
+    act:    "q" (epsilon-greedy on Q) | "search" (epsilon-greedy on the search's root values).
+    roots:  "current" (the first search from where the agent acts next) | "visited" (every
+            search from a visited state, drawn as Dyna-Q draws one).
+    """
+
+    backup: str = "max"
+    update: str = "root"
+    act: str = "q"
+    roots: str = "current"
+
+
+DEFAULT_SEARCH = Ablation()
+
+
+def checked_ablation(ablation: object) -> Ablation:
+    if not isinstance(ablation, Ablation):
+        raise TypeError(f"ablation must be a dyna_mcts.Ablation, got {type(ablation).__name__}")
+    return ablation
+
+
 # -- the search on the tabular model: search_core's UCT loop, Q at the leaves --------------------
 class AgentConfig(NamedTuple):
     """How one Dyna agent learns and plans (a compiled record; agent_config builds it).
@@ -553,8 +580,9 @@ MAX_BUDGET = 1_000_000
 
 
 def check_agent_settings(settings: dict) -> dict:
-    """The agent's settings (run_dyna_mcts' keywords: planner, budget, searches, roots, c,
-    unseen, rollout_depth, bootstrap, backup, update, act, alpha, epsilon, gamma), checked."""
+    """The agent's settings, checked: run_dyna_mcts' keywords planner, budget, searches, c,
+    unseen, rollout_depth, bootstrap, alpha, epsilon, gamma and the Ablation's fields backup,
+    update, act, roots."""
     s = settings
     _choice("planner", s["planner"], PLANNERS)
     _choice("unseen", s["unseen"], UNSEEN)
@@ -610,14 +638,11 @@ def run_dyna_mcts(
     seed: int,
     planner: str = "mcts",
     searches: int = 1,
-    roots: str = "current",
     c: float = 1.0,
     unseen: str = "stay",
     rollout_depth: int = 0,
     bootstrap: bool = True,
-    backup: str = "max",
-    update: str = "root",
-    act: str = "q",
+    ablation: Ablation = DEFAULT_SEARCH,
     alpha: float = 0.1,
     epsilon: float = 0.1,
     gamma: float = 0.95,
@@ -628,14 +653,12 @@ def run_dyna_mcts(
     budget: model calls of planning per real step: Dyna-Q's n (planner="dyna-q", exactly
     tabular.planning) or a UCT search's budget (planner="mcts").
     Search options (planner="mcts"): searches, the budget split into that many searches
-    each real step; roots "current" (the first from the state the agent will act in,
-    any others from visited states drawn as Dyna-Q draws them) | "visited" (all drawn);
-    c UCB1 constant; unseen "stay" | "terminal" (untried
-    pairs, see the module docstring); rollout_depth random model steps at a new leaf
-    (0: evaluate it by Q alone), bootstrap adds gamma^k max Q at the rollout's end;
-    backup "max" | "mean" (search values); update "root" | "tree" (which edges' Q
-    the search values update); act "q" (epsilon-greedy on Q) | "search" (epsilon-greedy
-    on the search's root values). Defaults: the book's Figure 8.2 (alpha 0.1, epsilon
+    each real step (the first from the state the agent will act in, any others from
+    visited states drawn as Dyna-Q draws them); c UCB1 constant; unseen "stay" | "terminal"
+    (untried pairs, see the module docstring); rollout_depth random model steps at a new
+    leaf (0: evaluate it by Q alone), bootstrap adds gamma^k max Q at the rollout's end;
+    ablation: the benchmark's variants of the search (an Ablation; the default agent
+    without). Defaults: the book's Figure 8.2 (alpha 0.1, epsilon
     0.1, gamma 0.95). Also measures real steps until the greedy path is a shortest one.
     Same seed, same result, whatever the number of threads.
     """
@@ -644,9 +667,9 @@ def run_dyna_mcts(
         raise ValueError("run_dyna_mcts runs on a maze whose walls stay put; this maze changes "
                          "its walls after switch_step steps: run it with run_dyna_mcts_changing")
     settings = check_agent_settings(dict(
-        planner=planner, budget=budget, searches=searches, roots=roots, c=c, unseen=unseen,
-        rollout_depth=rollout_depth, bootstrap=bootstrap, backup=backup, update=update, act=act,
-        alpha=alpha, epsilon=epsilon, gamma=gamma))
+        planner=planner, budget=budget, searches=searches, c=c, unseen=unseen,
+        rollout_depth=rollout_depth, bootstrap=bootstrap, alpha=alpha, epsilon=epsilon,
+        gamma=gamma) | checked_ablation(ablation)._asdict())
     check_int("episodes", episodes, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     t = grid.tables()
@@ -667,14 +690,11 @@ def run_dyna_mcts_changing(
     seed: int,
     planner: str = "mcts",
     searches: int = 1,
-    roots: str = "current",
     c: float = 1.0,
     unseen: str = "stay",
     rollout_depth: int = 0,
     bootstrap: bool = True,
-    backup: str = "max",
-    update: str = "root",
-    act: str = "q",
+    ablation: Ablation = DEFAULT_SEARCH,
     alpha: float = 1.0,
     epsilon: float = 0.1,
     gamma: float = 0.95,
@@ -690,9 +710,9 @@ def run_dyna_mcts_changing(
     if not isinstance(maze, ChangingMaze):
         raise TypeError(f"maze must be a ChangingMaze, got {type(maze).__name__}")
     settings = check_agent_settings(dict(
-        planner=planner, budget=budget, searches=searches, roots=roots, c=c, unseen=unseen,
-        rollout_depth=rollout_depth, bootstrap=bootstrap, backup=backup, update=update, act=act,
-        alpha=alpha, epsilon=epsilon, gamma=gamma))
+        planner=planner, budget=budget, searches=searches, c=c, unseen=unseen,
+        rollout_depth=rollout_depth, bootstrap=bootstrap, alpha=alpha, epsilon=epsilon,
+        gamma=gamma) | checked_ablation(ablation)._asdict())
     check_int("steps", steps, low=1)
     next_state, reward, terminated, walls_after, start = maze_pair_tables(maze)
     after = GridMaze(maze.layouts[1])

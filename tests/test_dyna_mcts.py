@@ -192,7 +192,8 @@ def test_dyna_q_planner_in_the_shortcut_maze_is_dyna_q_plus_modules_dyna_q():
     np.testing.assert_allclose(ours.q, ref.q)
 
 
-@pytest.mark.parametrize("options", [{}, {"act": "search"}, {"update": "tree", "backup": "mean"},
+@pytest.mark.parametrize("options", [{}, {"ablation": dm.Ablation(act="search")},
+                                     {"ablation": dm.Ablation(update="tree", backup="mean")},
                                      {"unseen": "terminal", "searches": 2}])
 def test_dyna_mcts_on_a_tiny_maze_reaches_the_optimal_path(options):
     maze = GridMaze(TINY)
@@ -258,10 +259,12 @@ def test_shortcut_maze_run_counts_goals_after_each_step():
     ({"budget": -1}, ValueError, r"budget must be in \[0, 1000000\], got -1"),
     ({"budget": 2.5}, TypeError, "budget must be an integer"),
     ({"searches": 6}, ValueError, r"searches must be in \[1, 5\], got 6"),
-    ({"planner": "dyna-q", "act": "search"}, ValueError, "act='search' needs planner='mcts'"),
-    ({"roots": "visited", "act": "search"}, ValueError, "act='search' needs"),
+    ({"planner": "dyna-q", "ablation": dm.Ablation(act="search")}, ValueError,
+     "act='search' needs planner='mcts'"),
+    ({"ablation": dm.Ablation(roots="visited", act="search")}, ValueError, "act='search' needs"),
+    ({"ablation": {"act": "search"}}, TypeError, "ablation must be a dyna_mcts.Ablation"),
     ({"rollout_depth": 0, "bootstrap": False}, ValueError, "nothing to evaluate a leaf"),
-    ({"backup": "min"}, ValueError, "backup must be one of"),
+    ({"ablation": dm.Ablation(backup="min")}, ValueError, "backup must be one of"),
     ({"alpha": 0.0}, ValueError, r"alpha must be in \(0, 1\]"),
     ({"c": -1.0}, ValueError, "c must be >= 0"),
 ])
