@@ -29,12 +29,15 @@ Random rollouts (rollout_depth > 0) are an option and mostly a lesson: on a
 maze with one rewarding cell, a random walk of a few steps from a leaf almost
 never reaches it, so rollouts return 0 and pull the search's values towards 0.
 
-Where to search (`roots`, `searches`): by default one search from the state the
-agent will act in next. The budget can also be split into several searches, the
-others (or all) from visited states drawn as Dyna-Q draws them, which spreads
-value updates over the whole maze as Dyna-Q's uniform replay does.
+The search is search_core's UCT loop, the one mcts_search runs, on the agent's
+table (a CompiledModel) with leaves valued by LeafEvaluation.
 
-Search values (`backup`): "max" backs the tree up as the Bellman optimality
+Where to search (`searches`; the benchmark's Ablation(roots=...)): by default one
+search from the state the agent will act in next. The budget can also be split into
+several searches, the others (or all) from visited states drawn as Dyna-Q draws
+them, which spreads value updates over the whole maze as Dyna-Q's uniform replay does.
+
+Search values (Ablation(backup=...)): "max" backs the tree up as the Bellman optimality
 equation does (V(node) = max over actions of r + gamma V(child), Q(node, a) for
 actions not expanded, the leaf's evaluation at a leaf); "mean" uses UCT's own
 averages of the sampled returns, which UCT needs to choose where to look but
@@ -46,6 +49,7 @@ which average in the poor actions it tried.
     run_dyna_mcts        Dyna-Q vs Dyna-MCTS on an episodic maze (steps per episode,
                          real steps until the greedy path is optimal)
     run_dyna_mcts_changing  the same agents in a changing maze (cumulative reward)
+    Ablation             the search variants only benchmarks/bench_dyna_mcts.py compares
     dyna_mcts_curves     mean steps per episode, a cache-friendly function for a slider
 """
 
