@@ -243,15 +243,16 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
     reward, terminal = tree.reward, tree.terminal
     n_actions = children.shape[1]
     gamma = config.gamma
-    path = np.empty(states.shape[0], dtype=np.int64)
-    buf_a, buf_b = np.empty(states.shape[1]), np.empty(states.shape[1])
+    if model.kind == TABLE_KIND:              # (a table's leaves need no work space)
+        buf_a = buf_b = states[0]
+    else:
+        buf_a, buf_b = np.empty(states.shape[1]), np.empty(states.shape[1])
     calls, sims, n_nodes = 0, 0, tree.n_nodes[0]
     # UCB1 sees Q min-max normalised over [lo, hi]: the tree's bounds, or [0, 1] (raw Q as it is)
     lo, hi = (q_min, q_max) if config.normalise else (0.0, 1.0)
     while sims < max_simulations and calls < max_calls:
         sims += 1
-        node, length, value = 0, 1, 0.0
-        path[0] = 0
+        node, value = 0, 0.0
         while not terminal[node]:
             n_untried = 0
             for a in range(n_actions):
@@ -277,8 +278,6 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
                 children[child, :] = -1
                 children[node, a] = child
                 node = child
-                path[length] = node
-                length += 1
                 if not done:                                           # evaluation
                     value, used = evaluate_leaf(model, leaf, states, node, gamma,
                                                 max_calls - calls, buf_a, buf_b)
@@ -293,17 +292,16 @@ def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, conf
                 if score > best_score:
                     best_child, best_score = kid, score
             node = best_child
-            path[length] = node
-            length += 1
-        g = value                                                      # backup
-        for i in range(length - 1, -1, -1):
-            node = path[i]
+        g = value                                   # backup: from the leaf up its parents
+        while True:
             visits[node] += 1
             value_sum[node] += g
-            if i > 0:
-                q = reward[node] + gamma * value_sum[node] / visits[node]
-                q_min, q_max = min(q_min, q), max(q_max, q)
+            if node == 0:
+                break
+            q = reward[node] + gamma * value_sum[node] / visits[node]
+            q_min, q_max = min(q_min, q), max(q_max, q)
             g = reward[node] + gamma * g
+            node = tree.parent[node]
         if config.normalise:
             lo, hi = q_min, q_max
     tree.n_nodes[0] = n_nodes
@@ -397,6 +395,10 @@ def _check_uct_simulations(model, tree, leaf, config, max_simulations, max_calls
     kids = tree.children[:used]
     if kids.min() < -1 or kids.max() >= used:
         raise ValueError("tree.children must hold node indices in use (or -1)")
+    parents = tree.parent[1:used]
+    if tree.parent[0] != -1 or np.any((parents < 0) | (parents >= np.arange(1, used))):
+        raise ValueError("tree.parent must be -1 at the root and name an earlier node elsewhere "
+                         "(the backup walks up the parents)")
 
 
 def _check_flat_rollouts(model, root, leaf, gamma, first_simulation, n_simulations, counts, sums):
