@@ -61,6 +61,14 @@ def options_for(options: dict, budget: int) -> dict:
     return {k: (budget if v == "{B}" else v) for k, v in options.items()}
 
 
+def run_kwargs(options: dict) -> dict:
+    """run_dyna_mcts' keywords for a row's options: the ablations' keys (backup, update, act,
+    roots) go into one dyna_mcts.Ablation, the variants only this benchmark runs."""
+    kwargs = {k: v for k, v in options.items() if k not in dm.Ablation._fields}
+    ablation = {k: v for k, v in options.items() if k in dm.Ablation._fields}
+    return kwargs | ({"ablation": dm.Ablation(**ablation)} if ablation else {})
+
+
 def censored_stats(found: np.ndarray) -> dict:
     """Median and quartiles of steps-to-optimal over runs, never-found runs counted as +inf."""
     values = np.where(found >= 0, found, np.inf).astype(float)
@@ -80,7 +88,7 @@ def per_step_seconds(maze: GridMaze, budget: int, options: dict, episodes: int, 
         for r in range(repeats):
             start = time.process_time()
             result = dm.run_dyna_mcts(maze, budget=budget, episodes=episodes, runs=1, seed=100 + r,
-                                      **options)
+                                      **run_kwargs(options))
             times.append((time.process_time() - start) / int(result.real_steps[0]))
         return statistics.median(times)
     finally:
@@ -99,8 +107,9 @@ def dyna_maze(budgets: tuple[int, ...], runs: int, episodes: int, long_episodes:
                 continue
             # one long run: its first `episodes` episodes are those of a shorter run (same draws)
             result = dm.run_dyna_mcts(maze, budget=budget, episodes=long_episodes, runs=runs,
-                                      seed=SEED, **opts)
-            early = dm.run_dyna_mcts(maze, budget=budget, episodes=2, runs=runs, seed=SEED, **opts)
+                                      seed=SEED, **run_kwargs(opts))
+            early = dm.run_dyna_mcts(maze, budget=budget, episodes=2, runs=runs, seed=SEED,
+                                     **run_kwargs(opts))
             spread = (early.q.max(axis=2) > 0).sum(axis=1)
             steps = result.steps[:, :episodes]
             rows[label] = {
@@ -133,7 +142,7 @@ def shortcut_maze(budgets: tuple[int, ...], runs: int, steps: int, switch: int) 
         rows = {}
         for label, options in SHORTCUT_AGENTS.items():
             result = dm.run_dyna_mcts_changing(maze, budget=budget, steps=steps, runs=runs, seed=SEED,
-                                               **options)
+                                               **run_kwargs(options))
             cum = result.cumulative_reward
             before = cum[:, switch - 1]
             found = result.steps_to_optimal >= 0

@@ -44,7 +44,6 @@ from torch import nn
 
 from mbrl_helpers import dqn, models, puct
 from mbrl_helpers.simulators import StepFn
-from mbrl_helpers.tabular import seed_numba
 from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
 # The dynamics model of notebook 04 (imagined.MODEL): 5 MLPs of 64 hidden units predicting
@@ -333,7 +332,6 @@ def train_alphazero(config: AlphaZeroConfig = AlphaZeroConfig(), seed: int = 0, 
     if not isinstance(config, AlphaZeroConfig):
         raise TypeError(f"config must be an AlphaZeroConfig, got {type(config).__name__}")
     torch.manual_seed(seed)
-    seed_numba(seed)
     rng = np.random.default_rng(seed)
     env = gym.make(env_id)
     if not isinstance(env.action_space, gym.spaces.Discrete):

@@ -29,12 +29,15 @@ Random rollouts (rollout_depth > 0) are an option and mostly a lesson: on a
 maze with one rewarding cell, a random walk of a few steps from a leaf almost
 never reaches it, so rollouts return 0 and pull the search's values towards 0.
 
-Where to search (`roots`, `searches`): by default one search from the state the
-agent will act in next. The budget can also be split into several searches, the
-others (or all) from visited states drawn as Dyna-Q draws them, which spreads
-value updates over the whole maze as Dyna-Q's uniform replay does.
+The search is search_core's UCT loop, the one mcts_search runs, on the agent's
+table (a CompiledModel) with leaves valued by LeafEvaluation.
 
-Search values (`backup`): "max" backs the tree up as the Bellman optimality
+Where to search (`searches`; the benchmark's Ablation(roots=...)): by default one
+search from the state the agent will act in next. The budget can also be split into
+several searches, the others (or all) from visited states drawn as Dyna-Q draws
+them, which spreads value updates over the whole maze as Dyna-Q's uniform replay does.
+
+Search values (Ablation(backup=...)): "max" backs the tree up as the Bellman optimality
 equation does (V(node) = max over actions of r + gamma V(child), Q(node, a) for
 actions not expanded, the leaf's evaluation at a leaf); "mean" uses UCT's own
 averages of the sampled returns, which UCT needs to choose where to look but
@@ -46,6 +49,7 @@ which average in the poor actions it tried.
     run_dyna_mcts        Dyna-Q vs Dyna-MCTS on an episodic maze (steps per episode,
                          real steps until the greedy path is optimal)
     run_dyna_mcts_changing  the same agents in a changing maze (cumulative reward)
+    Ablation             the search variants only benchmarks/bench_dyna_mcts.py compares
     dyna_mcts_curves     mean steps per episode, a cache-friendly function for a slider
 """
 
@@ -64,24 +68,27 @@ from mbrl_helpers.compiled import (
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.dyna_q_plus import maze_pair_tables
-from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
-from mbrl_helpers.mcts import normalised, ucb1_score
+from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze, maze_pair_tables
+from mbrl_helpers.numba_tools import random_index, seed_numba
+from mbrl_helpers.search_core import (
+    LeafEvaluation,
+    SearchConfig,
+    Tree,
+    new_tree,
+    uct_simulations,
+)
+from mbrl_helpers.simulators import TABLE_KIND, CompiledModel, table_model
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     SLICE_UPDATES,
     TabularModel,
-    _check_agent_params,
     epsilon_greedy,
     model_update,
     planning,
     q_learning_update,
-    random_index,
-    row_max,
     run_seeds_from,
-    seed_numba,
 )
-from mbrl_helpers.validation import check_int, check_number
+from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
 UNSEEN_STAY, UNSEEN_TERMINAL = 0, 1
 UNSEEN = {"stay": UNSEEN_STAY, "terminal": UNSEEN_TERMINAL}
@@ -124,6 +131,12 @@ class TabularModelStep:
         self.model, self.unseen, self.calls = model, unseen, 0
         self.n_states = model.next_state.shape[0]
 
+    def compiled_model(self) -> CompiledModel:
+        """The compiled twin the search steps instead of calling this object (the model's
+        arrays, shared; its `calls` counter is not advanced by a compiled search)."""
+        return table_model(self.model.next_state, self.model.reward, self.model.terminated,
+                           self.unseen == "terminal")
+
     def seen(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """(B,) bool: True where the model has seen (state, action) for real."""
         states, actions = self._check(states, actions)
@@ -155,191 +168,203 @@ class TabularModelStep:
         return next_states.astype(np.int64), rewards.astype(np.float64), terminated.astype(np.bool_)
 
 
-# -- the compiled search on the tabular model -------------------------------------------------
-class SearchTree(NamedTuple):
-    """Work arrays of one search, reused from search to search; N = budget + 1 nodes.
+# -- the ablations: search variants only the benchmark compares -------------------------------
+class Ablation(NamedTuple):
+    """Variants of Dyna-MCTS that benchmarks/bench_dyna_mcts.py compares with the default
+    agent (the notebooks keep the defaults):
 
-    state (N,) int64 model state of each node; children (N, 4) int64, -1 where not
-    expanded; visits (N,) int64; value_sum (N,) float64, sum of sampled returns from
-    the node on; reward (N,) float64 of the edge into the node; terminal (N,) bool;
-    value (N,) float64, the backed-up value V(node); path (N,) int64, a buffer.
+    backup: "max" (Bellman optimality backups of the tree) | "mean" (UCT's mean returns).
+    update: "root" (update Q for the root's edges) | "tree" (for every tree edge).
+    act:    "q" (epsilon-greedy on Q) | "search" (epsilon-greedy on the search's root values).
+    roots:  "current" (the first search from where the agent acts next) | "visited" (every
+            search from a visited state, drawn as Dyna-Q draws one).
     """
 
-    state: np.ndarray
-    children: np.ndarray
-    visits: np.ndarray
-    value_sum: np.ndarray
-    reward: np.ndarray
-    terminal: np.ndarray
-    value: np.ndarray
-    path: np.ndarray
+    backup: str = "max"
+    update: str = "root"
+    act: str = "q"
+    roots: str = "current"
 
 
-def new_search_tree(budget: int) -> SearchTree:
-    """Empty work arrays for searches of up to `budget` model calls."""
-    n = budget + 1
-    return SearchTree(np.zeros(n, np.int64), np.full((n, N_ACTIONS), -1, np.int64),
-                      np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.bool_),
-                      np.zeros(n), np.zeros(n, np.int64))
+DEFAULT_SEARCH = Ablation()
 
 
-@njit(cache=True)
-def model_step(model: TabularModel, s: int, a: int, unseen: int) -> tuple[int, float, bool]:
-    """One transition of the learned model; an untried (s, a) as `unseen` says (see module)."""
-    s_next = model.next_state[s, a]
-    if s_next < 0:
-        return s, 0.0, unseen == UNSEEN_TERMINAL
-    return s_next, model.reward[s, a], model.terminated[s, a]
+def checked_ablation(ablation: object) -> Ablation:
+    if not isinstance(ablation, Ablation):
+        raise TypeError(f"ablation must be a dyna_mcts.Ablation, got {type(ablation).__name__}")
+    return ablation
 
 
-@njit(cache=True)
-def leaf_value(q: np.ndarray, model: TabularModel, s: int, rollout_depth: int, bootstrap: bool,
-               gamma: float, unseen: int, calls_left: int) -> tuple[float, int]:
-    """Value of a new non-terminal leaf: up to rollout_depth random model steps (never more
-    than calls_left), then gamma^k max_a Q(s_k, a) if bootstrap. Returns (value, model calls).
+# -- the search on the tabular model: search_core's UCT loop, Q at the leaves --------------------
+class AgentConfig(NamedTuple):
+    """How one Dyna agent learns and plans (a compiled record; agent_config builds it).
 
-    rollout_depth = 0 with bootstrap is leaf evaluation by Q alone: max_a Q(s, a).
+    planner: PLANNER_DYNA_Q (tabular.planning) or PLANNER_MCTS; budget: model calls of
+    planning per real step; searches: the budget split into that many searches;
+    from_current: the first search starts where the agent acts next (else every root is
+    drawn from visited states); c: UCB1 constant; unseen: UNSEEN_STAY | UNSEEN_TERMINAL;
+    rollout_depth, bootstrap: the leaf evaluation (random steps, then max_a Q);
+    backup: BACKUP_MAX | BACKUP_MEAN; update_tree: update Q on every tree edge, not just the
+    root's; act_by_search: act epsilon-greedily on the search's root values;
+    alpha, epsilon, gamma: step size, exploration, discount.
     """
-    ret, discount, used = 0.0, 1.0, 0
-    for _ in range(min(rollout_depth, calls_left)):
-        s, r, done = model_step(model, s, random_index(N_ACTIONS), unseen)
-        used += 1
-        ret += discount * r
-        discount *= gamma
-        if done:
-            return ret, used
-    if bootstrap:
-        ret += discount * row_max(q[s])
-    return ret, used
+
+    planner: int
+    budget: int
+    searches: int
+    from_current: bool
+    c: float
+    unseen: int
+    rollout_depth: int
+    bootstrap: bool
+    backup: int
+    update_tree: bool
+    act_by_search: bool
+    alpha: float
+    epsilon: float
+    gamma: float
+
+
+def new_search_tree(budget: int) -> Tree:
+    """A search_core.Tree with room for searches of up to `budget` model calls (budget + 1
+    nodes); states are (N, 1) float64 cell indices. Reused from search to search."""
+    return new_tree(np.zeros(1), N_ACTIONS, budget + 1)
 
 
 @njit(cache=True)
-def uct_search(q: np.ndarray, model: TabularModel, tree: SearchTree, root: int, budget: int,
-               c: float, gamma: float, unseen: int, rollout_depth: int, bootstrap: bool) -> tuple[int, int]:
-    """UCT from `root` until `budget` model calls are spent (mcts.py's algorithm, Q at leaves).
+def learned_model(model: TabularModel, unseen: int) -> CompiledModel:
+    """The agent's table as the search's model record (arrays shared: a model still learning
+    is seen as it is now); an untried pair as `unseen` says (see the module docstring)."""
+    return CompiledModel(TABLE_KIND, model.next_state, model.reward, model.terminated,
+                         unseen == UNSEEN_TERMINAL, N_ACTIONS)
 
-    Each simulation descends by UCB1 on min-max normalised mean returns through fully
-    expanded nodes, expands one untried action at random (one model call), evaluates
-    the new node (leaf_value; 0 if terminal) and backs the return up the path.
+
+@njit(cache=True)
+def uct_search(q: np.ndarray, model: TabularModel, tree: Tree, root: int, budget: int,
+               config: AgentConfig) -> int:
+    """UCT from `root` until `budget` model calls are spent: search_core.uct_simulations with
+    min-max normalised UCB1 and leaves valued by config's rollout, then max_a Q.
+
     A simulation that ends on a terminal node already in the tree costs no call, so
     simulations are also capped (10 * budget + 10) and the search may, rarely, spend
-    fewer calls. Returns (model calls, nodes); fills tree, not q.
+    fewer calls. Returns the model calls; fills tree (tree.n_nodes[0] nodes), not q.
     """
-    st, children, visits, value_sum = tree.state, tree.children, tree.visits, tree.value_sum
-    reward, terminal, path = tree.reward, tree.terminal, tree.path
-    st[0], visits[0], value_sum[0], reward[0], terminal[0] = root, 0, 0.0, 0.0, False
-    children[0, :] = -1
-    n_nodes, calls, sims = 1, 0, 0
-    q_min, q_max = np.inf, -np.inf
-    while calls < budget and sims < 10 * budget + 10:
-        sims += 1
-        node, length, value = 0, 1, 0.0
-        path[0] = 0
-        while not terminal[node]:
-            n_untried = 0
-            for a in range(N_ACTIONS):
-                if children[node, a] < 0:
-                    n_untried += 1
-            if n_untried > 0:                                         # expansion
-                pick = random_index(n_untried)
-                a = 0
-                while children[node, a] >= 0 or pick > 0:
-                    if children[node, a] < 0:
-                        pick -= 1
-                    a += 1
-                s_next, r, done = model_step(model, st[node], a, unseen)
-                calls += 1
-                child = n_nodes
-                n_nodes += 1
-                st[child], reward[child], terminal[child] = s_next, r, done
-                visits[child], value_sum[child] = 0, 0.0
-                children[child, :] = -1
-                children[node, a] = child
-                node = child
-                path[length] = node
-                length += 1
-                if not done:                                          # leaf evaluation
-                    value, used = leaf_value(q, model, s_next, rollout_depth, bootstrap, gamma,
-                                             unseen, budget - calls)
-                    calls += used
-                break
-            best_child, best_score = -1, -np.inf                     # selection
-            for a in range(N_ACTIONS):
-                kid = children[node, a]
-                score = ucb1_score(normalised(reward[kid] + gamma * value_sum[kid] / visits[kid],
-                                              q_min, q_max), visits[node], visits[kid], c)
-                if score > best_score:
-                    best_child, best_score = kid, score
-            node = best_child
-            path[length] = node
-            length += 1
-        g = value                                                     # backup
-        for i in range(length - 1, -1, -1):
-            node = path[i]
-            visits[node] += 1
-            value_sum[node] += g
-            if i > 0:
-                qv = reward[node] + gamma * value_sum[node] / visits[node]
-                q_min, q_max = min(q_min, qv), max(q_max, qv)
-            g = reward[node] + gamma * g
-    return calls, n_nodes
+    tree.states[0, 0], tree.visits[0], tree.value_sum[0] = root, 0, 0.0
+    tree.reward[0], tree.terminal[0], tree.n_nodes[0] = 0.0, False, 1
+    tree.children[0, :] = -1
+    calls, _, _ = uct_simulations(learned_model(model, config.unseen), tree,
+                                  LeafEvaluation(config.rollout_depth, config.bootstrap, q),
+                                  SearchConfig(config.c, config.gamma, True),
+                                  10 * budget + 10, budget, np.inf, -np.inf)
+    return calls
 
 
 @njit(cache=True)
-def backed_up_values(q: np.ndarray, tree: SearchTree, n_nodes: int, gamma: float, backup: int) -> None:
-    """Fill tree.value[:n_nodes] with V(node), children first (they have higher indices).
+def backed_up_values(q: np.ndarray, tree: Tree, value: np.ndarray, gamma: float, backup: int) -> None:
+    """Fill value[:n_nodes] with V(node), children first (they have higher indices).
 
     max: 0 at a terminal; at a leaf its evaluation; else max over actions of
     r + gamma V(child), or Q(state, a) for an action not expanded. mean: UCT's mean return.
     """
-    for node in range(n_nodes - 1, -1, -1):
+    for node in range(tree.n_nodes[0] - 1, -1, -1):
         if tree.terminal[node]:
-            tree.value[node] = 0.0
+            value[node] = 0.0
             continue
         mean = tree.value_sum[node] / max(tree.visits[node], 1)
         if backup == BACKUP_MEAN:
-            tree.value[node] = mean
+            value[node] = mean
             continue
         best, expanded = -np.inf, False
+        s = int(tree.states[node, 0])
         for a in range(N_ACTIONS):
             kid = tree.children[node, a]
             if kid >= 0:
                 expanded = True
-                v = tree.reward[kid] + gamma * tree.value[kid]
+                v = tree.reward[kid] + gamma * value[kid]
             else:
-                v = q[tree.state[node], a]
+                v = q[s, a]
             best = max(best, v)
-        tree.value[node] = best if expanded else mean
+        value[node] = best if expanded else mean
 
 
 @njit(cache=True)
-def search_and_update(q: np.ndarray, model: TabularModel, tree: SearchTree, root: int, budget: int,
-                      c: float, gamma: float, alpha: float, unseen: int, rollout_depth: int,
-                      bootstrap: bool, backup: int, update_tree: bool, root_q: np.ndarray) -> int:
+def search_and_update(q: np.ndarray, model: TabularModel, tree: Tree, value: np.ndarray, root: int,
+                      budget: int, config: AgentConfig, root_q: np.ndarray) -> int:
     """One search from root, then Q(s, a) += alpha (r + gamma V(child) - Q(s, a)) for each
-    expanded edge of the root (update_tree: of every node) whose (s, a) was tried for real.
+    expanded edge of the root (config.update_tree: of every node) whose (s, a) was tried.
 
-    root_q (4,) receives the search's Q(root, a) (Q itself where a was not expanded),
-    for acting by the search. Returns the model calls spent.
+    value (N,) is work space for the backed-up values; root_q (4,) receives the search's
+    Q(root, a) (Q itself where a was not expanded), for acting by the search.
+    Returns the model calls spent.
     """
-    calls, n_nodes = uct_search(q, model, tree, root, budget, c, gamma, unseen, rollout_depth,
-                                bootstrap)
-    backed_up_values(q, tree, n_nodes, gamma, backup)
+    gamma, alpha = config.gamma, config.alpha
+    calls = uct_search(q, model, tree, root, budget, config)
+    backed_up_values(q, tree, value, gamma, config.backup)
     for a in range(N_ACTIONS):
         kid = tree.children[0, a]
-        root_q[a] = tree.reward[kid] + gamma * tree.value[kid] if kid >= 0 else q[root, a]
-    for node in range(n_nodes if update_tree else 1):
-        s = tree.state[node]
+        root_q[a] = tree.reward[kid] + gamma * value[kid] if kid >= 0 else q[root, a]
+    for node in range(tree.n_nodes[0] if config.update_tree else 1):
+        s = int(tree.states[node, 0])
         if tree.terminal[node]:
             continue
         for a in range(N_ACTIONS):
             kid = tree.children[node, a]
             if kid >= 0 and model.next_state[s, a] >= 0:
-                q[s, a] += alpha * (tree.reward[kid] + gamma * tree.value[kid] - q[s, a])
+                q[s, a] += alpha * (tree.reward[kid] + gamma * value[kid] - q[s, a])
     return calls
 
 
 # -- the agent ------------------------------------------------------------------------------
+class World(NamedTuple):
+    """The real maze an agent lives in.
+
+    next_state, reward, terminated: (2, n_states, 4) tables, layout [0] until real step
+    switch_step (-1: never) and [1] after; walls_after (n_states,) bool (an agent walled in
+    at the switch is moved to start); optimal_length (2,) int64 shortest path per layout
+    (0: not checked); check_from: greedy paths are checked after this real step.
+    """
+
+    next_state: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    walls_after: np.ndarray
+    start: int
+    switch_step: int
+    optimal_length: np.ndarray
+    check_from: int
+
+
+class Schedule(NamedTuple):
+    """How long a life lasts: at most total_steps real steps and `episodes` episodes (an episode
+    ends at a goal or after max_steps_per_episode steps); record_cumulative: keep the goals
+    reached after every real step."""
+
+    total_steps: int
+    episodes: int
+    max_steps_per_episode: int
+    record_cumulative: bool
+
+
+class Life(NamedTuple):
+    """An agent's state, carried over between slices (stacked over runs: a leading axis).
+
+    q (n_states, 4); the model's arrays m_next, m_reward, m_term (n_states, 4), m_seen
+    (n_states,), m_n_seen (1,) (tabular.TabularModel's fields); episode_steps (episodes,);
+    cumulative (total_steps or 0,); root_q (4,); progress (10,) int64 (see _LAYOUT ...).
+    """
+
+    q: np.ndarray
+    m_next: np.ndarray
+    m_reward: np.ndarray
+    m_term: np.ndarray
+    m_seen: np.ndarray
+    m_n_seen: np.ndarray
+    episode_steps: np.ndarray
+    cumulative: np.ndarray
+    root_q: np.ndarray
+    progress: np.ndarray
+
+
 @njit(cache=True)
 def greedy_is_optimal(q: np.ndarray, next_state: np.ndarray, terminated: np.ndarray, start: int,
                       optimal_length: int) -> bool:
@@ -363,38 +388,38 @@ def greedy_is_optimal(q: np.ndarray, next_state: np.ndarray, terminated: np.ndar
 
 
 @njit(cache=True)
-def _dyna_mcts_advance(next_state, reward, terminated, walls_after, start, switch_step,
-                       total_steps, episodes, max_steps_per_episode, record_cumulative,
-                       optimal_length, check_from, planner, budget, searches, from_current, c,
-                       unseen, rollout_depth, bootstrap, backup, update_tree, act_by_search,
-                       alpha, epsilon, gamma, q, m_next, m_reward, m_term, m_seen, m_n_seen,
-                       episode_steps, cumulative, root_q, progress, max_real_steps):
+def _dyna_mcts_advance(world, schedule, config, life, max_real_steps):
     """dyna_mcts_run's loop, resumable: at most max_real_steps real steps, then return.
 
-    The model arrays, episode_steps, cumulative, root_q and progress (10,) int64 carry
-    the life over between calls, so slices draw exactly what one loop would.
+    life's arrays carry the agent over between calls, so slices draw exactly what one
+    loop would.
     """
-    model = TabularModel(m_next, m_reward, m_term, m_seen, m_n_seen)
-    n = budget + 1
-    tree = SearchTree(np.zeros(n, np.int64), np.full((n, N_ACTIONS), -1, np.int64),
-                      np.zeros(n, np.int64), np.zeros(n), np.zeros(n), np.zeros(n, np.bool_),
-                      np.zeros(n), np.zeros(n, np.int64))
+    q, root_q, progress = life.q, life.root_q, life.progress
+    model = TabularModel(life.m_next, life.m_reward, life.m_term, life.m_seen, life.m_n_seen)
+    budget, searches = config.budget, config.searches
+    alpha, gamma = config.alpha, config.gamma
+    next_state, reward, terminated = world.next_state, world.reward, world.terminated
+    tree = Tree(np.zeros((budget + 1, 1)), np.full(budget + 1, -1, np.int64),
+                np.full(budget + 1, -1, np.int64), np.full((budget + 1, N_ACTIONS), -1, np.int64),
+                np.zeros(budget + 1, np.int64), np.zeros(budget + 1), np.zeros(budget + 1),
+                np.zeros(budget + 1, np.bool_), np.ones(1, np.int64))
+    value = np.zeros(budget + 1)
     scratch_q = np.zeros(N_ACTIONS)
     layout, s, t_episode, episode = progress[_LAYOUT], progress[_STATE], progress[_T_EPISODE], \
         progress[_EPISODE]
     goals, calls, found, t = progress[_GOALS], progress[_CALLS], progress[_FOUND], progress[_T]
     have_root = progress[_HAVE_ROOT] != 0
     finished = progress[_FINISHED] != 0
-    stop_at = min(total_steps, t + max_real_steps)
+    stop_at = min(schedule.total_steps, t + max_real_steps)
     while t < stop_at and not finished:
-        if t == switch_step:
+        if t == world.switch_step:
             layout = 1
-            if walls_after[s]:
-                s, have_root = start, False
-        if act_by_search and have_root:
-            a = epsilon_greedy(root_q, epsilon)
+            if world.walls_after[s]:
+                s, have_root = world.start, False
+        if config.act_by_search and have_root:
+            a = epsilon_greedy(root_q, config.epsilon)
         else:
-            a = epsilon_greedy(q[s], epsilon)
+            a = epsilon_greedy(q[s], config.epsilon)
         s_next, r, done = next_state[layout, s, a], reward[layout, s, a], terminated[layout, s, a]
         q_learning_update(q, s, a, r, s_next, done, alpha, gamma)         # direct RL
         model_update(model, s, a, r, s_next, done)                        # model learning
@@ -402,36 +427,36 @@ def _dyna_mcts_advance(next_state, reward, terminated, walls_after, start, switc
         t_episode += 1
         if done:
             goals += 1
-        over = done or t_episode >= max_steps_per_episode
-        s = start if over else s_next
-        if planner == PLANNER_DYNA_Q:                                     # planning
+        over = done or t_episode >= schedule.max_steps_per_episode
+        s = world.start if over else s_next
+        if config.planner == PLANNER_DYNA_Q:                              # planning
             planning(q, model, budget, alpha, gamma)
             calls += budget
         elif budget > 0:
             share = budget // searches          # the first search also takes the remainder
             for k in range(searches):
-                if k == 0 and from_current:
+                if k == 0 and config.from_current:
                     root, out = s, root_q
                 else:                           # a visited state, drawn as Dyna-Q draws one
                     root, out = model.seen_states[random_index(model.n_seen[0])], scratch_q
-                calls += search_and_update(q, model, tree, root,
+                calls += search_and_update(q, model, tree, value, root,
                                            budget - share * (searches - 1) if k == 0 else share,
-                                           c, gamma, alpha, unseen, rollout_depth, bootstrap,
-                                           backup, update_tree, out)
-            have_root = from_current
-        if (found < 0 and t > check_from and optimal_length[layout] > 0
-                and greedy_is_optimal(q, next_state[layout], terminated[layout], start,
-                                      optimal_length[layout])):
+                                           config, out)
+            have_root = config.from_current
+        optimal = world.optimal_length[layout]
+        if (found < 0 and t > world.check_from and optimal > 0
+                and greedy_is_optimal(q, next_state[layout], terminated[layout], world.start,
+                                      optimal)):
             found = t
-        if record_cumulative:
-            cumulative[t - 1] = goals
+        if schedule.record_cumulative:
+            life.cumulative[t - 1] = goals
         if over:
-            episode_steps[episode] = t_episode
+            life.episode_steps[episode] = t_episode
             episode += 1
             t_episode = 0
-            if episode == episodes:
+            if episode == schedule.episodes:
                 finished = True
-    if t >= total_steps:
+    if t >= schedule.total_steps:
         finished = True
     progress[_LAYOUT], progress[_STATE], progress[_T_EPISODE], progress[_EPISODE] = \
         layout, s, t_episode, episode
@@ -439,115 +464,87 @@ def _dyna_mcts_advance(next_state, reward, terminated, walls_after, start, switc
     progress[_HAVE_ROOT], progress[_FINISHED] = have_root, finished
 
 
-def _new_life(n_states: int, episodes: int, total_steps: int, record_cumulative: bool,
-              start: int) -> list[np.ndarray]:
-    """The arrays of an agent that has not acted yet (model, results, root_q, progress)."""
-    progress = np.zeros(10, dtype=np.int64)
-    progress[_STATE], progress[_FOUND] = start, -1
-    return [np.full((n_states, N_ACTIONS), -1, dtype=np.int64), np.zeros((n_states, N_ACTIONS)),
-            np.zeros((n_states, N_ACTIONS), dtype=np.bool_), np.zeros(n_states, dtype=np.int64),
-            np.zeros(1, dtype=np.int64), np.zeros(episodes, dtype=np.int64),
-            np.zeros(total_steps if record_cumulative else 0, dtype=np.int64),
-            np.zeros(N_ACTIONS), progress]
+def _new_life(n_states: int, schedule: Schedule, start: int, runs: int) -> Life:
+    """The arrays of `runs` agents that have not acted yet, stacked over runs."""
+    progress = np.zeros((runs, 10), dtype=np.int64)
+    progress[:, _STATE], progress[:, _FOUND] = start, -1
+    cells = (runs, n_states, N_ACTIONS)
+    return Life(np.zeros(cells), np.full(cells, -1, dtype=np.int64), np.zeros(cells),
+                np.zeros(cells, dtype=np.bool_), np.zeros((runs, n_states), dtype=np.int64),
+                np.zeros((runs, 1), dtype=np.int64), np.zeros((runs, schedule.episodes), dtype=np.int64),
+                np.zeros((runs, schedule.total_steps if schedule.record_cumulative else 0),
+                         dtype=np.int64),
+                np.zeros((runs, N_ACTIONS)), progress)
 
 
-def _real_steps_per_slice(runs: int, budget: int, rollout_depth: int) -> int:
+def _real_steps_per_slice(runs: int, config: AgentConfig) -> int:
     """Real steps per run and slice: about SLICE_UPDATES model calls in all."""
-    return max(1, SLICE_UPDATES // (runs * (budget + 1) * (rollout_depth + 1)))
+    return max(1, SLICE_UPDATES // (runs * (config.budget + 1) * (config.rollout_depth + 1)))
 
 
-def dyna_mcts_run(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-                  episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
-                  planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
-                  update_tree, act_by_search, alpha, epsilon, gamma, q):
+@njit(cache=True)
+def _life_of(lives: Life, run: int) -> Life:
+    """Run `run`'s agent out of the stacked lives (views, not copies)."""
+    return Life(lives.q[run], lives.m_next[run], lives.m_reward[run], lives.m_term[run],
+                lives.m_seen[run], lives.m_n_seen[run], lives.episode_steps[run],
+                lives.cumulative[run], lives.root_q[run], lives.progress[run])
+
+
+def dyna_mcts_run(world: World, schedule: Schedule, config: AgentConfig,
+                  q: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     """One agent's life: act, learn, remember, plan (Dyna-Q's tabular.planning or a search).
 
-    World tables next_state, reward, terminated: (2, n_states, 4), layout [0] until
-    real step switch_step (-1: never) and [1] after; walls_after (n_states,) bool (an
-    agent walled in at the switch is moved to start). An episode ends at a goal or
-    after max_steps_per_episode steps; the agent restarts at start. The life ends after
-    `episodes` episodes or total_steps real steps. q (n_states, 4) is updated in place.
-    With planner PLANNER_DYNA_Q the random draws are those of tabular.dyna_q_episodes
-    and dyna_q_plus.changing_maze_run (tests check it). Draws from numba's generator as
-    seeded (tabular.seed_numba); computed in slices, so Ctrl-C stops it.
+    q (n_states, 4) is updated in place. With planner PLANNER_DYNA_Q the random draws are
+    those of tabular.dyna_q_episodes and dyna_q_plus.changing_maze_run (tests check it).
+    Draws from numba's generator as seeded (numba_tools.seed_numba); computed in slices,
+    so Ctrl-C stops it.
     Returns episode_steps (episodes,) int64, cumulative goals after each real step
     (total_steps,) int64 if record_cumulative (else (0,)), the first real step count
     from check_from on at which the greedy path was optimal in the current layout
-    (optimal_length (2,) int64; -1 never, or not checked if optimal_length is 0),
-    the model calls spent and the real steps taken.
+    (-1 never, or not checked if optimal_length is 0), the model calls spent and the
+    real steps taken.
     """
-    life = _new_life(next_state.shape[1], episodes, total_steps, record_cumulative, start)
-    progress = life[-1]
-    while not progress[_FINISHED]:
-        _dyna_mcts_advance(next_state, reward, terminated, walls_after, start, switch_step,
-                           total_steps, episodes, max_steps_per_episode, record_cumulative,
-                           optimal_length, check_from, planner, budget, searches, from_current, c,
-                           unseen, rollout_depth, bootstrap, backup, update_tree, act_by_search,
-                           alpha, epsilon, gamma, q, *life,
-                           _real_steps_per_slice(1, budget, rollout_depth))
-    return life[5], life[6], int(progress[_FOUND]), int(progress[_CALLS]), int(progress[_T])
+    lives = _new_life(world.next_state.shape[1], schedule, world.start, 1)
+    life = Life(q, *(field[0] for field in lives[1:]))
+    while not life.progress[_FINISHED]:
+        _dyna_mcts_advance(world, schedule, config, life, _real_steps_per_slice(1, config))
+    progress = life.progress
+    return (life.episode_steps, life.cumulative, int(progress[_FOUND]), int(progress[_CALLS]),
+            int(progress[_T]))
 
 
 @njit(cache=True, parallel=True)
-def _dyna_mcts_slice(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-                     episodes, max_steps_per_episode, record_cumulative, optimal_length,
-                     check_from, planner, budget, searches, from_current, c, unseen,
-                     rollout_depth, bootstrap, backup, update_tree, act_by_search, alpha,
-                     epsilon, gamma, run_seeds, rng_states, q, m_next, m_reward, m_term, m_seen,
-                     m_n_seen, episode_steps, cumulative, root_q, progress, max_real_steps):
+def _dyna_mcts_slice(world, schedule, config, run_seeds, rng_states, lives, max_real_steps):
     """Advance every unfinished run by up to max_real_steps real steps, each on its own
     saved generator state. Returns the number of runs still going."""
     for run in prange(run_seeds.shape[0]):
-        if progress[run, _FINISHED]:
+        if lives.progress[run, _FINISHED]:
             continue
-        if progress[run, _T] == 0:
+        if lives.progress[run, _T] == 0:
             np.random.seed(run_seeds[run])  # noqa: NPY002 - numba knows only the legacy API
         else:
             restore_rng_state(rng_states[run])
-        _dyna_mcts_advance(
-            next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-            episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
-            planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
-            update_tree, act_by_search, alpha, epsilon, gamma, q[run], m_next[run],
-            m_reward[run], m_term[run], m_seen[run], m_n_seen[run], episode_steps[run],
-            cumulative[run], root_q[run], progress[run], max_real_steps)
+        _dyna_mcts_advance(world, schedule, config, _life_of(lives, run), max_real_steps)
         save_rng_state(rng_states[run])
     going = 0
     for run in range(run_seeds.shape[0]):
-        if not progress[run, _FINISHED]:
+        if not lives.progress[run, _FINISHED]:
             going += 1
     return going
 
 
-def dyna_mcts_runs(next_state, reward, terminated, walls_after, start, switch_step, total_steps,
-                   episodes, max_steps_per_episode, record_cumulative, optimal_length, check_from,
-                   planner, budget, searches, from_current, c, unseen, rollout_depth, bootstrap, backup,
-                   update_tree, act_by_search, alpha, epsilon, gamma, run_seeds):
+def dyna_mcts_runs(world: World, schedule: Schedule, config: AgentConfig,
+                   run_seeds: np.ndarray) -> Life:
     """dyna_mcts_run for each seed in run_seeds (runs,), in parallel and in slices; each run
     seeds its own generator first and keeps its state between slices, so results depend
-    neither on threads nor on slicing.
-
-    Returns episode_steps (runs, episodes), cumulative (runs, total_steps or 0),
-    steps_to_optimal (runs,), model_calls (runs,), real_steps (runs,), all int64,
-    and q (runs, n_states, 4).
+    neither on threads nor on slicing. Returns the runs' lives (Life, stacked over runs).
     """
-    runs, n_states = run_seeds.shape[0], next_state.shape[1]
-    q = np.zeros((runs, n_states, N_ACTIONS))
-    lives = [np.stack(arrays) for arrays in zip(
-        *(_new_life(n_states, episodes, total_steps, record_cumulative, start)
-          for _ in range(runs)), strict=True)]
-    rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
-    per_slice = _real_steps_per_slice(runs, budget, rollout_depth)
-    while _dyna_mcts_slice(next_state, reward, terminated, walls_after, start, switch_step,
-                           total_steps, episodes, max_steps_per_episode, record_cumulative,
-                           optimal_length, check_from, planner, budget, searches, from_current,
-                           c, unseen, rollout_depth, bootstrap, backup, update_tree,
-                           act_by_search, alpha, epsilon, gamma, run_seeds, rng_states, q, *lives,
-                           per_slice):
+    lives = _new_life(world.next_state.shape[1], schedule, world.start, run_seeds.shape[0])
+    rng_states = np.zeros((run_seeds.shape[0], RNG_STATE_BYTES), dtype=np.uint8)
+    per_slice = _real_steps_per_slice(run_seeds.shape[0], config)
+    while _dyna_mcts_slice(world, schedule, config, run_seeds, rng_states, lives, per_slice):
         pass  # back in Python between slices: KeyboardInterrupt lands here
-    progress = lives[-1]
-    return (lives[5], lives[6], progress[:, _FOUND].copy(), progress[:, _CALLS].copy(),
-            progress[:, _T].copy(), q)
+    return lives
 
 
 # -- Python entry points ----------------------------------------------------------------------
@@ -586,50 +583,54 @@ class DynaMCTSResult:
 MAX_BUDGET = 1_000_000
 
 
-def _agent_settings(planner: str, budget: int, searches: int, roots: str, c: float, unseen: str,
-                    rollout_depth: int, bootstrap: bool, backup: str, update: str, act: str,
-                    alpha: float, epsilon: float, gamma: float) -> dict:
-    _choice("planner", planner, PLANNERS)
-    _choice("unseen", unseen, UNSEEN)
-    _choice("backup", backup, BACKUPS)
-    _choice("update", update, UPDATES)
-    _choice("act", act, ACTS)
-    _choice("roots", roots, ROOTS)
+def check_agent_settings(settings: dict) -> dict:
+    """The agent's settings, checked: run_dyna_mcts' keywords planner, budget, searches, c,
+    unseen, rollout_depth, bootstrap, alpha, epsilon, gamma and the Ablation's fields backup,
+    update, act, roots."""
+    s = settings
+    _choice("planner", s["planner"], PLANNERS)
+    _choice("unseen", s["unseen"], UNSEEN)
+    _choice("backup", s["backup"], BACKUPS)
+    _choice("update", s["update"], UPDATES)
+    _choice("act", s["act"], ACTS)
+    _choice("roots", s["roots"], ROOTS)
     # Each search holds budget + 1 nodes; a million is far past any useful search here.
-    check_int("budget", budget, low=0, high=MAX_BUDGET)
-    check_int("searches", searches, low=1, high=max(budget, 1))
-    check_number("c", c, low=0.0)
-    check_int("rollout_depth", rollout_depth, low=0)
-    if not isinstance(bootstrap, bool | np.bool_):
-        raise TypeError(f"bootstrap must be True or False, got {bootstrap!r}")
-    if rollout_depth == 0 and not bootstrap:
+    check_int("budget", s["budget"], low=0, high=MAX_BUDGET)
+    check_int("searches", s["searches"], low=1, high=max(s["budget"], 1))
+    check_number("c", s["c"], low=0.0)
+    check_int("rollout_depth", s["rollout_depth"], low=0)
+    if not isinstance(s["bootstrap"], bool | np.bool_):
+        raise TypeError(f"bootstrap must be True or False, got {s['bootstrap']!r}")
+    if s["rollout_depth"] == 0 and not s["bootstrap"]:
         raise ValueError("rollout_depth = 0 with bootstrap = False leaves nothing to evaluate a "
                          "leaf with: use rollout_depth >= 1 or bootstrap = True")
-    if act == "search" and (planner != "mcts" or roots != "current"):
+    if s["act"] == "search" and (s["planner"] != "mcts" or s["roots"] != "current"):
         raise ValueError("act='search' needs planner='mcts' and roots='current' (a search from "
                          "the state the agent acts in)")
-    _check_agent_params(budget, alpha, epsilon, gamma)
-    return {"planner": planner, "budget": budget, "searches": searches, "roots": roots,
-            "c": float(c), "unseen": unseen,
-            "rollout_depth": rollout_depth, "bootstrap": bool(bootstrap), "backup": backup,
-            "update": update, "act": act, "alpha": float(alpha), "epsilon": float(epsilon),
-            "gamma": float(gamma)}
+    check_unit_interval("alpha", s["alpha"], low_open=True)
+    check_unit_interval("epsilon", s["epsilon"])
+    check_unit_interval("gamma", s["gamma"])
+    return {**s, "c": float(s["c"]), "bootstrap": bool(s["bootstrap"]), "alpha": float(s["alpha"]),
+            "epsilon": float(s["epsilon"]), "gamma": float(s["gamma"])}
 
 
-def _run(tables: tuple, start: int, switch_step: int, total_steps: int, episodes: int,
-         max_steps_per_episode: int, record: bool, optimal_length: np.ndarray, check_from: int,
-         settings: dict, runs: int, seed: int) -> DynaMCTSResult:
+def agent_config(settings: dict) -> AgentConfig:
+    """The compiled record of checked settings (see check_agent_settings)."""
+    s = settings
+    return AgentConfig(PLANNERS[s["planner"]], s["budget"], s["searches"], s["roots"] == "current",
+                       s["c"], UNSEEN[s["unseen"]], s["rollout_depth"], s["bootstrap"],
+                       BACKUPS[s["backup"]], s["update"] == "tree", s["act"] == "search",
+                       s["alpha"], s["epsilon"], s["gamma"])
+
+
+def _run(world: World, schedule: Schedule, settings: dict, runs: int, seed: int) -> DynaMCTSResult:
     check_int("runs", runs, low=1)
     run_seeds = run_seeds_from(seed, runs)
-    s = settings
-    steps, cumulative, found, calls, real, q = dyna_mcts_runs(
-        *tables, start, switch_step, total_steps, episodes, max_steps_per_episode, record,
-        optimal_length, check_from, PLANNERS[s["planner"]], s["budget"], s["searches"],
-        s["roots"] == "current", s["c"],
-        UNSEEN[s["unseen"]], s["rollout_depth"], s["bootstrap"], BACKUPS[s["backup"]],
-        s["update"] == "tree", s["act"] == "search", s["alpha"], s["epsilon"], s["gamma"],
-        run_seeds)
-    return DynaMCTSResult(steps, cumulative, found, calls, real, q, run_seeds, settings)
+    lives = dyna_mcts_runs(world, schedule, agent_config(settings), run_seeds)
+    progress = lives.progress
+    return DynaMCTSResult(lives.episode_steps, lives.cumulative, progress[:, _FOUND].copy(),
+                          progress[:, _CALLS].copy(), progress[:, _T].copy(), lives.q, run_seeds,
+                          settings)
 
 
 def run_dyna_mcts(
@@ -641,14 +642,11 @@ def run_dyna_mcts(
     seed: int,
     planner: str = "mcts",
     searches: int = 1,
-    roots: str = "current",
     c: float = 1.0,
     unseen: str = "stay",
     rollout_depth: int = 0,
     bootstrap: bool = True,
-    backup: str = "max",
-    update: str = "root",
-    act: str = "q",
+    ablation: Ablation = DEFAULT_SEARCH,
     alpha: float = 0.1,
     epsilon: float = 0.1,
     gamma: float = 0.95,
@@ -659,14 +657,12 @@ def run_dyna_mcts(
     budget: model calls of planning per real step: Dyna-Q's n (planner="dyna-q", exactly
     tabular.planning) or a UCT search's budget (planner="mcts").
     Search options (planner="mcts"): searches, the budget split into that many searches
-    each real step; roots "current" (the first from the state the agent will act in,
-    any others from visited states drawn as Dyna-Q draws them) | "visited" (all drawn);
-    c UCB1 constant; unseen "stay" | "terminal" (untried
-    pairs, see the module docstring); rollout_depth random model steps at a new leaf
-    (0: evaluate it by Q alone), bootstrap adds gamma^k max Q at the rollout's end;
-    backup "max" | "mean" (search values); update "root" | "tree" (which edges' Q
-    the search values update); act "q" (epsilon-greedy on Q) | "search" (epsilon-greedy
-    on the search's root values). Defaults: the book's Figure 8.2 (alpha 0.1, epsilon
+    each real step (the first from the state the agent will act in, any others from
+    visited states drawn as Dyna-Q draws them); c UCB1 constant; unseen "stay" | "terminal"
+    (untried pairs, see the module docstring); rollout_depth random model steps at a new
+    leaf (0: evaluate it by Q alone), bootstrap adds gamma^k max Q at the rollout's end;
+    ablation: the benchmark's variants of the search (an Ablation; the default agent
+    without). Defaults: the book's Figure 8.2 (alpha 0.1, epsilon
     0.1, gamma 0.95). Also measures real steps until the greedy path is a shortest one.
     Same seed, same result, whatever the number of threads.
     """
@@ -674,16 +670,19 @@ def run_dyna_mcts(
     if isinstance(grid, ChangingMaze):
         raise ValueError("run_dyna_mcts runs on a maze whose walls stay put; this maze changes "
                          "its walls after switch_step steps: run it with run_dyna_mcts_changing")
-    settings = _agent_settings(planner, budget, searches, roots, c, unseen, rollout_depth,
-                               bootstrap, backup, update, act, alpha, epsilon, gamma)
+    settings = check_agent_settings(dict(
+        planner=planner, budget=budget, searches=searches, c=c, unseen=unseen,
+        rollout_depth=rollout_depth, bootstrap=bootstrap, alpha=alpha, epsilon=epsilon,
+        gamma=gamma) | checked_ablation(ablation)._asdict())
     check_int("episodes", episodes, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     t = grid.tables()
     tables = (np.stack([t.next_state] * 2), np.stack([t.reward] * 2),
               np.stack([t.terminated] * 2), np.zeros(grid.n_states, dtype=np.bool_))
     optimal = np.full(2, grid.shortest_path_length(), dtype=np.int64)
-    return _run(tables, t.start, -1, episodes * max_steps_per_episode, episodes,
-                max_steps_per_episode, False, optimal, 0, settings, runs, seed)
+    world = World(*tables, t.start, -1, optimal, 0)
+    schedule = Schedule(episodes * max_steps_per_episode, episodes, max_steps_per_episode, False)
+    return _run(world, schedule, settings, runs, seed)
 
 
 def run_dyna_mcts_changing(
@@ -695,14 +694,11 @@ def run_dyna_mcts_changing(
     seed: int,
     planner: str = "mcts",
     searches: int = 1,
-    roots: str = "current",
     c: float = 1.0,
     unseen: str = "stay",
     rollout_depth: int = 0,
     bootstrap: bool = True,
-    backup: str = "max",
-    update: str = "root",
-    act: str = "q",
+    ablation: Ablation = DEFAULT_SEARCH,
     alpha: float = 1.0,
     epsilon: float = 0.1,
     gamma: float = 0.95,
@@ -717,14 +713,17 @@ def run_dyna_mcts_changing(
     """
     if not isinstance(maze, ChangingMaze):
         raise TypeError(f"maze must be a ChangingMaze, got {type(maze).__name__}")
-    settings = _agent_settings(planner, budget, searches, roots, c, unseen, rollout_depth,
-                               bootstrap, backup, update, act, alpha, epsilon, gamma)
+    settings = check_agent_settings(dict(
+        planner=planner, budget=budget, searches=searches, c=c, unseen=unseen,
+        rollout_depth=rollout_depth, bootstrap=bootstrap, alpha=alpha, epsilon=epsilon,
+        gamma=gamma) | checked_ablation(ablation)._asdict())
     check_int("steps", steps, low=1)
     next_state, reward, terminated, walls_after, start = maze_pair_tables(maze)
     after = GridMaze(maze.layouts[1])
     optimal = np.array([0, after.shortest_path_length()], dtype=np.int64)
-    return _run((next_state, reward, terminated, walls_after), start, maze.switch_step, steps, steps,
-                steps + 1, True, optimal, maze.switch_step, settings, runs, seed)
+    world = World(next_state, reward, terminated, walls_after, start, maze.switch_step, optimal,
+                  maze.switch_step)
+    return _run(world, Schedule(steps, steps, steps + 1, True), settings, runs, seed)
 
 
 class SearchTargets(NamedTuple):
@@ -770,8 +769,10 @@ def search_q_targets(
     if q.shape != (n_states, N_ACTIONS):
         raise ValueError(f"q must have shape ({n_states}, 4) like the model, got {q.shape}")
     check_int("root", root, low=0, high=n_states - 1)
-    _agent_settings("mcts", budget, 1, "current", c, unseen, rollout_depth, bootstrap, backup,
-                    "root", "q", 0.1, 0.0, gamma)
+    settings = check_agent_settings(dict(
+        planner="mcts", budget=budget, searches=1, roots="current", c=c, unseen=unseen,
+        rollout_depth=rollout_depth, bootstrap=bootstrap, backup=backup, update="root", act="q",
+        alpha=1.0, epsilon=0.0, gamma=gamma))
     check_int("budget", budget, low=1)
     if seed is not None:
         check_int("seed", seed, low=0)
@@ -779,9 +780,8 @@ def search_q_targets(
     tree = new_search_tree(budget)
     root_q = np.zeros(N_ACTIONS)
     q_copy = q.copy()
-    calls = search_and_update(q_copy, model, tree, int(root), budget, float(c), float(gamma),
-                              1.0, UNSEEN[unseen], rollout_depth, bool(bootstrap), BACKUPS[backup],
-                              False, root_q)
+    calls = search_and_update(q_copy, model, tree, np.zeros(budget + 1), int(root), budget,
+                              agent_config(settings), root_q)
     kids = tree.children[0]
     expanded = kids >= 0
     visits = np.where(expanded, tree.visits[np.maximum(kids, 0)], 0)
@@ -824,8 +824,7 @@ def dyna_mcts_curves(planner: str = "mcts", budget: int = 5, rollout_depth: int 
 
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.
-bounds_checked_from_python(model_step)
-bounds_checked_from_python(leaf_value)
+bounds_checked_from_python(learned_model)
 bounds_checked_from_python(uct_search)
 bounds_checked_from_python(backed_up_values)
 bounds_checked_from_python(search_and_update)

@@ -35,7 +35,7 @@ from mbrl_helpers.compiled import (
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.envs import ChangingMaze, GridMaze
+from mbrl_helpers.envs import ChangingMaze, maze_pair_tables
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     SLICE_UPDATES,
@@ -320,21 +320,6 @@ class ChangingMazeResult:
         reached = after > np.reshape(base, (-1, 1))
         first = np.argmax(reached, axis=1) + 1
         return np.where(reached.any(axis=1), first, -1)
-
-
-def maze_pair_tables(maze: ChangingMaze) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """(next_state, reward, terminated) as (2, n_states, 4) arrays, walls after (n_states,), start."""
-    before, after = (GridMaze(layout).tables() for layout in maze.layouts)
-    if before.start != after.start:
-        raise ValueError("the two layouts of a changing maze must have the same start")
-    walls_after = GridMaze(maze.layouts[1]).walls.ravel().copy()
-    return (
-        np.stack([before.next_state, after.next_state]),
-        np.stack([before.reward, after.reward]),
-        np.stack([before.terminated, after.terminated]),
-        walls_after,
-        before.start,
-    )
 
 
 def run_changing_maze(

@@ -388,6 +388,21 @@ class ChangingMaze(GridMaze):
         return observation, reward, terminated, truncated, info
 
 
+def maze_pair_tables(maze: ChangingMaze) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(next_state, reward, terminated) as (2, n_states, 4) arrays, walls after (n_states,), start."""
+    before, after = (GridMaze(layout).tables() for layout in maze.layouts)
+    if before.start != after.start:
+        raise ValueError("the two layouts of a changing maze must have the same start")
+    walls_after = GridMaze(maze.layouts[1]).walls.ravel().copy()
+    return (
+        np.stack([before.next_state, after.next_state]),
+        np.stack([before.reward, after.reward]),
+        np.stack([before.terminated, after.terminated]),
+        walls_after,
+        before.start,
+    )
+
+
 def make_blocking_maze(switch_step: int = 1000, **kwargs: Any) -> ChangingMaze:
     """The book's blocking maze (Figure 8.4): the short way (right) closes, a long one (left) opens."""
     return ChangingMaze(BLOCKING_MAZE_LAYOUTS, switch_step, **kwargs)

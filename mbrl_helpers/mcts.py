@@ -11,98 +11,47 @@ step(states, actions) -> (next_states, rewards, terminated), batched over states
 The pieces of one UCT simulation are small functions the notebook teaches one at
 a time: ucb1_score, select_child, expand, rollout, path_returns, backup.
 They are written in plain Python and work with any step function, e.g. a neural
-model. For the course's perfect simulators (simulators.compiled_model) the same
-algorithm also runs as one numba function, draw for draw identical (tests check
-it) and about a hundred times faster. Random numbers come from numba's
-generator (tabular.seed_numba), so both paths see the same draws.
+model (search_reference.uct_simulation is the same simulation as one function).
+For a model with a compiled twin (simulators.compiled_model: the maze and CartPole
+simulators, a Dyna agent's TabularModelStep) the search runs search_core's one
+compiled UCT loop instead, draw for draw identical (tests check it) and about a
+hundred times faster; a model without one is searched in plain Python, with a
+warning unless compiled=False says that is meant. Random numbers come from
+numba's generator (numba_tools.seed_numba), so both paths see the same draws.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
-from numba import njit
 
+from mbrl_helpers.numba_tools import random_index, seed_numba
+from mbrl_helpers.search_core import (
+    LeafEvaluation,
+    SearchConfig,
+    Tree,
+    flat_rollouts,
+    new_tree,
+    normalised,
+    ucb1_score,
+    uct_simulations,
+)
 from mbrl_helpers.simulators import (
+    CompiledModel,
     StepFn,
     check_step_output,
     compiled_model,
-    compiled_step,
     model_action_count,
 )
-from mbrl_helpers.tabular import random_index, seed_numba
 from mbrl_helpers.validation import check_int, check_number, check_seed, check_unit_interval
 
 
-# -- the search tree -----------------------------------------------------------------------
-class Tree(NamedTuple):
-    """A search tree in flat arrays; node 0 is the root, n_nodes[0] nodes are in use.
-
-    states:    (N, *state_shape) the model state of each node (root: the real state).
-    parent:    (N,) int64, the parent node (-1 for the root).
-    action:    (N,) int64, the action that led from the parent (-1 for the root).
-    children:  (N, A) int64, child node per action, -1 where not expanded yet.
-    visits:    (N,) int64, simulations that passed through the node.
-    value_sum: (N,) float64, sum of the discounted returns sampled from the node's state on.
-    reward:    (N,) float64, reward of the transition into the node (0 for the root).
-    terminal:  (N,) bool, True where the transition into the node ended the episode.
-    n_nodes:   (1,) int64, nodes in use (a one-element array so compiled code can grow it).
-    """
-
-    states: np.ndarray
-    parent: np.ndarray
-    action: np.ndarray
-    children: np.ndarray
-    visits: np.ndarray
-    value_sum: np.ndarray
-    reward: np.ndarray
-    terminal: np.ndarray
-    n_nodes: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.n_nodes[0])
-
-    def q_values(self, node: int, gamma: float) -> np.ndarray:
-        """(A,) Q(s, a) = r + gamma * mean return of each child of node; NaN where unvisited."""
-        kids = self.children[node]
-        q = np.full(kids.shape[0], np.nan)
-        seen = kids >= 0
-        seen[seen] = self.visits[kids[seen]] > 0
-        k = kids[seen]
-        q[seen] = self.reward[k] + gamma * self.value_sum[k] / self.visits[k]
-        return q
-
-    def depth_of(self) -> np.ndarray:
-        """(n_nodes,) int64 depth of every node in use (root 0)."""
-        depth = np.zeros(self.size, dtype=np.int64)
-        for node in range(1, self.size):  # parents are always created before children
-            depth[node] = depth[self.parent[node]] + 1
-        return depth
-
-
-def new_tree(root_state: np.ndarray, n_actions: int, capacity: int) -> Tree:
-    """An empty tree with room for `capacity` nodes; only the root, not yet visited."""
-    root_state = np.asarray(root_state)
-    tree = Tree(
-        states=np.zeros((capacity, *root_state.shape), dtype=root_state.dtype),
-        parent=np.full(capacity, -1, dtype=np.int64),
-        action=np.full(capacity, -1, dtype=np.int64),
-        children=np.full((capacity, n_actions), -1, dtype=np.int64),
-        visits=np.zeros(capacity, dtype=np.int64),
-        value_sum=np.zeros(capacity),
-        reward=np.zeros(capacity),
-        terminal=np.zeros(capacity, dtype=np.bool_),
-        n_nodes=np.ones(1, dtype=np.int64),
-    )
-    tree.states[0] = root_state
-    return tree
-
-
+# -- the search tree (search_core.Tree, one type for every search) ------------------------
 def _grow(tree: Tree, capacity: int) -> Tree:
     """A copy of tree with room for `capacity` nodes (the used part is kept)."""
     n = tree.size
@@ -140,27 +89,6 @@ def reuse_subtree(tree: Tree, action: int) -> Tree | None:
 
 
 # -- the pieces of one simulation ----------------------------------------------------------
-@njit(cache=True)
-def ucb1_score(q: float, parent_visits: int, child_visits: int, c: float) -> float:
-    """UCB1 (Auer et al. 2002) as used by UCT: q + c * sqrt(ln N / n).
-
-    q: the child's action value, normalised to [0, 1]; parent_visits N >= 1;
-    child_visits n >= 0 (an unvisited child scores +inf: try everything once);
-    c >= 0 the exploration constant (sqrt(2) in UCB1's regret bound).
-    """
-    if child_visits == 0:
-        return math.inf
-    return q + c * math.sqrt(math.log(parent_visits) / child_visits)
-
-
-@njit(cache=True)
-def normalised(q: float, q_min: float, q_max: float) -> float:
-    """Min-max normalisation of q to [0, 1] over the values seen in the tree (0.5 if all equal)."""
-    if q_max > q_min:
-        return (q - q_min) / (q_max - q_min)
-    return 0.5
-
-
 def select_child(tree: Tree, node: int, c: float, gamma: float, bounds: list[float] | None) -> int:
     """The child of a fully expanded node with the highest UCB1 score (ties: lowest action).
 
@@ -269,114 +197,6 @@ def _tree_bounds(tree: Tree, gamma: float) -> list[float]:
     return [float(q.min()), float(q.max())]
 
 
-# -- the compiled twin (same algorithm, same draws) ---------------------------------------
-@njit(cache=True)
-def _rollout_compiled(kind, ns, rw, tm, state, depth, gamma, n_actions, buf_a, buf_b):
-    buf_a[:] = state
-    ret, discount = 0.0, 1.0
-    for t in range(depth):
-        action = random_index(n_actions)
-        r, done = compiled_step(kind, ns, rw, tm, buf_a, action, buf_b)
-        buf_a[:] = buf_b
-        ret += discount * r
-        discount *= gamma
-        if done:
-            return ret, t + 1
-    return ret, depth
-
-
-@njit(cache=True)
-def _search_compiled(kind, ns, rw, tm, states, parent, action, children, visits, value_sum,
-                     reward, terminal, n_nodes, n_simulations, depth, c, gamma, normalise,
-                     q_min, q_max):
-    """n_simulations UCT simulations on a tree whose states are (N, D) float64.
-
-    Mirrors `simulate` statement for statement. Returns the model steps used and the
-    running Q bounds (q_min, q_max), to pass to the next call when a search is cut
-    into slices.
-    """
-    n_actions = children.shape[1]
-    path = np.empty(states.shape[0], dtype=np.int64)
-    returns = np.empty(states.shape[0])
-    buf_a, buf_b = np.empty(states.shape[1]), np.empty(states.shape[1])
-    total_steps = 0
-    for _ in range(n_simulations):
-        node, length, value = 0, 1, 0.0
-        path[0] = 0
-        while not terminal[node]:
-            n_untried = 0
-            for a in range(n_actions):
-                if children[node, a] < 0:
-                    n_untried += 1
-            if n_untried > 0:
-                pick = random_index(n_untried)
-                a = 0
-                while children[node, a] >= 0 or pick > 0:
-                    if children[node, a] < 0:
-                        pick -= 1
-                    a += 1
-                child = n_nodes[0]
-                n_nodes[0] += 1
-                r, done = compiled_step(kind, ns, rw, tm, states[node], a, states[child])
-                reward[child], terminal[child] = r, done
-                parent[child], action[child] = node, a
-                children[node, a] = child
-                node = child
-                path[length] = node
-                length += 1
-                total_steps += 1
-                if not done:
-                    value, steps = _rollout_compiled(kind, ns, rw, tm, states[node], depth,
-                                                     gamma, n_actions, buf_a, buf_b)
-                    total_steps += steps
-                break
-            best_child, best_score = -1, -math.inf
-            for a in range(n_actions):
-                kid = children[node, a]
-                q = reward[kid] + gamma * value_sum[kid] / visits[kid]
-                if normalise:
-                    q = normalised(q, q_min, q_max)
-                score = ucb1_score(q, visits[node], visits[kid], c)
-                if score > best_score:
-                    best_child, best_score = kid, score
-            node = best_child
-            path[length] = node
-            length += 1
-        g = value                                   # backup, as path_returns + backup
-        returns[length - 1] = g
-        for i in range(length - 2, -1, -1):
-            g = reward[path[i + 1]] + gamma * g
-            returns[i] = g
-        for i in range(length):
-            node = path[i]
-            visits[node] += 1
-            value_sum[node] += returns[i]
-            if normalise and i > 0:
-                q = reward[node] + gamma * value_sum[node] / visits[node]
-                q_min, q_max = min(q_min, q), max(q_max, q)
-    return total_steps, q_min, q_max
-
-
-@njit(cache=True)
-def _flat_compiled(kind, ns, rw, tm, root, n_actions, first_simulation, n_simulations, depth,
-                   gamma, counts, sums):
-    buf_a, buf_b, first = np.empty(root.shape[0]), np.empty(root.shape[0]), np.empty(root.shape[0])
-    total_steps = 0
-    for i in range(first_simulation, first_simulation + n_simulations):
-        a = i % n_actions
-        r, done = compiled_step(kind, ns, rw, tm, root, a, first)
-        total_steps += 1
-        g = r
-        if not done:
-            value, steps = _rollout_compiled(kind, ns, rw, tm, first, depth, gamma, n_actions,
-                                             buf_a, buf_b)
-            g = r + gamma * value
-            total_steps += steps
-        counts[a] += 1
-        sums[a] += g
-    return total_steps
-
-
 # -- the planners ----------------------------------------------------------------------
 class SearchResult(NamedTuple):
     """What a planner returns for one decision (in the spirit of mctx's PolicyOutput).
@@ -448,6 +268,32 @@ def _root_state(step_fn: StepFn, root_state: object) -> np.ndarray:
     return state
 
 
+# No limit on model steps: mcts_search counts simulations, not calls.
+NO_CALL_LIMIT = 1 << 62
+_NO_Q = np.zeros((1, 1))
+_warned_plain: set[str] = set()
+
+
+class PlainSearchWarning(UserWarning):
+    """A search was asked for its compiled path but the model has no compiled twin."""
+
+
+def _compiled_twin(step_fn: StepFn, search: str) -> CompiledModel | None:
+    """step_fn's compiled twin; without one, warn once per model that the search runs in
+    plain Python (a lambda around cartpole_step would otherwise be silently ~100x slower)."""
+    fast = compiled_model(step_fn)
+    name = getattr(step_fn, "__qualname__", type(step_fn).__qualname__)
+    if fast is None and name not in _warned_plain:
+        _warned_plain.add(name)
+        warnings.warn(
+            f"{search}: the model {name} has no compiled twin, so the search runs its "
+            f"plain-Python path (about a hundred times slower). To search a course simulator "
+            f"fast, pass it itself (simulators.cartpole_step, simulators.maze_step_fn(maze)), "
+            f"not a function wrapping it; pass compiled=False to say the plain path is meant.",
+            PlainSearchWarning, stacklevel=3)
+    return fast
+
+
 def mcts_search(
     step_fn: StepFn,
     root_state: np.ndarray | int,
@@ -470,7 +316,7 @@ def mcts_search(
     normalise: min-max normalise Q over the tree before UCB1 (as MuZero and mctx do).
     seed: reseed numba's generator first (None: continue its stream).
     tree: a previous search's subtree (reuse_subtree) rooted at root_state, to continue.
-    compiled: use the compiled twin when step_fn is a known perfect simulator.
+    compiled: use step_fn's compiled twin (warn once if it has none); False: plain Python.
     Same seed, same result; the compiled and Python paths agree draw for draw.
     """
     _check_search_args(n_actions, n_simulations, depth, gamma, seed, c)
@@ -495,35 +341,33 @@ def mcts_search(
     if seed is not None:
         seed_numba(seed)
     bounds = _tree_bounds(tree, gamma) if normalise else None
-    fast = compiled_model(step_fn) if compiled else None
+    fast = _compiled_twin(step_fn, "mcts_search") if compiled else None
+    config = SearchConfig(float(c), float(gamma), bool(normalise))
 
-    def flat(tree: Tree) -> np.ndarray:  # the compiled search's (N, D) float64 view of states
-        return tree.states.reshape(tree.states.shape[0], -1).astype(np.float64)
+    def flat(tree: Tree) -> Tree:  # the compiled search's view: states (N, D) float64
+        return tree._replace(states=tree.states.reshape(tree.states.shape[0], -1).astype(np.float64))
 
-    def unflat(tree: Tree, flat_states: np.ndarray) -> None:
-        tree.states[:] = flat_states.reshape(tree.states.shape).astype(tree.states.dtype)
+    def unflat(tree: Tree, flat_tree: Tree) -> None:
+        tree.states[:] = flat_tree.states.reshape(tree.states.shape).astype(tree.states.dtype)
 
-    flat_states = flat(tree) if fast is not None else None
+    flat_tree = flat(tree) if fast is not None else None
     q_min, q_max = _tree_bounds(tree, gamma)
     steps, done = 0, 0
     while done < n_simulations:  # in slices: Ctrl-C is raised between them
         chunk = min(SLICE_SIMULATIONS, n_simulations - done)
         if tree.size + chunk > tree.parent.shape[0]:
             if fast is not None:
-                unflat(tree, flat_states)
+                unflat(tree, flat_tree)
             tree = _grow(tree, min(final_capacity, max(tree.size + chunk, 2 * tree.parent.shape[0])))
-            flat_states = flat(tree) if fast is not None else None
+            flat_tree = flat(tree) if fast is not None else None
         if fast is not None:
-            used, q_min, q_max = _search_compiled(
-                fast.kind, fast.next_state, fast.reward, fast.terminated, flat_states,
-                tree.parent, tree.action, tree.children, tree.visits, tree.value_sum,
-                tree.reward, tree.terminal, tree.n_nodes, chunk, int(depth), float(c),
-                float(gamma), bool(normalise), q_min, q_max)
+            used, q_min, q_max = uct_simulations(fast, flat_tree, LeafEvaluation(int(depth), False, _NO_Q),
+                                                 config, chunk, NO_CALL_LIMIT, q_min, q_max)
         else:
             used = sum(simulate(step_fn, tree, depth, c, gamma, bounds) for _ in range(chunk))
         steps, done = steps + used, done + chunk
     if fast is not None:
-        unflat(tree, flat_states)
+        unflat(tree, flat_tree)
     else:
         _check_finite_search(tree.reward[: tree.size], tree.value_sum[: tree.size])
     return _mcts_result(tree, gamma, steps)
@@ -562,14 +406,14 @@ def rollout_planning(
     if seed is not None:
         seed_numba(seed)
     counts, sums = np.zeros(n_actions, dtype=np.int64), np.zeros(n_actions)
-    fast = compiled_model(step_fn) if compiled else None
+    fast = _compiled_twin(step_fn, "rollout_planning") if compiled else None
     if fast is not None:
         steps, done = 0, 0
+        root = state.reshape(-1).astype(np.float64)
+        leaf = LeafEvaluation(int(depth), False, _NO_Q)
         while done < n_simulations:  # in slices: Ctrl-C is raised between them
             chunk = min(SLICE_SIMULATIONS, n_simulations - done)
-            steps += _flat_compiled(fast.kind, fast.next_state, fast.reward, fast.terminated,
-                                    state.reshape(-1).astype(np.float64), int(n_actions), done,
-                                    chunk, int(depth), float(gamma), counts, sums)
+            steps += flat_rollouts(fast, root, leaf, float(gamma), done, chunk, counts, sums)
             done += chunk
     else:
         steps = 0

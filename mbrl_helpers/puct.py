@@ -39,7 +39,8 @@ import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from mbrl_helpers.mcts import SearchResult, Tree, new_tree
+from mbrl_helpers.mcts import SearchResult
+from mbrl_helpers.search_core import Tree, new_tree, normalised
 from mbrl_helpers.simulators import StepFn, check_step_output
 from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
@@ -60,26 +61,42 @@ def puct_score(q: float, prior: float, parent_visits: int, child_visits: int, c:
     return q + c * prior * math.sqrt(parent_visits) / (1 + child_visits)
 
 
-@njit(cache=True)
-def _normalised(q: float, q_min: float, q_max: float) -> float:
-    if q_max > q_min:
-        return (q - q_min) / (q_max - q_min)
-    return 0.5
+class PUCTConfig(NamedTuple):
+    """c: the PUCT constant; gamma: discount; local: normalise Q over the node and its visited
+    children (normalise="siblings") instead of over the whole tree."""
+
+    c: float
+    gamma: float
+    local: bool
+
+
+class Round(NamedTuple):
+    """One round's selections, b < batch_size: paths (batch_size, N) int64 nodes walked, root
+    first; lengths (batch_size,) int64; leaf_actions (batch_size,) int64, the untried action to
+    expand from the last node (-1: the last node is terminal, -2: a collision, dropped);
+    leaf_values (batch_size,) float64, the return estimated at each path's last node."""
+
+    paths: np.ndarray
+    lengths: np.ndarray
+    leaf_actions: np.ndarray
+    leaf_values: np.ndarray
 
 
 @njit(cache=True)
-def _best_action(node, children, visits, value_sum, reward, prior, pending, bounds, c, gamma, local):
+def _best_action(tree, node, prior, pending, bounds, config):
     """The action of node with the highest PUCT score, virtual visits included (ties: lowest).
 
     Untried actions already claimed for expansion in this round are skipped; -1 if none is left.
     """
+    children, visits, value_sum, reward = tree.children, tree.visits, tree.value_sum, tree.reward
+    gamma = config.gamma
     n_actions = children.shape[1]
     parent_n = visits[node]
     for a in range(n_actions):
         parent_n += pending[node, a]
     parent_q = value_sum[node] / max(visits[node], 1)
     lo, hi = bounds[0], bounds[1]
-    if local:                                 # min-max over the parent and its visited children
+    if config.local:                          # min-max over the parent and its visited children
         lo, hi = parent_q, parent_q
         for a in range(n_actions):
             kid = children[node, a]
@@ -94,21 +111,20 @@ def _best_action(node, children, visits, value_sum, reward, prior, pending, boun
         if kid < 0 and p > 0:
             continue                          # already claimed for expansion in this round
         if n > 0:
-            q = _normalised(reward[kid] + gamma * value_sum[kid] / n, lo, hi)
+            q = normalised(reward[kid] + gamma * value_sum[kid] / n, lo, hi)
         else:
-            q = _normalised(parent_q, lo, hi)
+            q = normalised(parent_q, lo, hi)
         if n + p > 0 and p > 0:
             q = q * n / (n + p)               # each pending visit counts as value 0 (virtual loss)
-        score = puct_score(q, prior[node, a], parent_n, n + p, c)
+        score = puct_score(q, prior[node, a], parent_n, n + p, config.c)
         if score > best_score:
             best_a, best_score = a, score
     return best_a
 
 
 @njit(cache=True)
-def _select_batch(children, visits, value_sum, reward, terminal, prior, pending, bounds, c, gamma,
-                  local, n_leaves, paths, lengths, leaf_actions):
-    """Up to n_leaves selections from the root with virtual loss.
+def _select_batch(tree, prior, pending, bounds, config, n_leaves, selections):
+    """Up to n_leaves selections from the root with virtual loss, into `selections` (a Round).
 
     For selection b: paths[b, :lengths[b]] are the tree nodes walked (root first);
     leaf_actions[b] is the untried action to expand from the last node, -1 if the
@@ -117,19 +133,19 @@ def _select_batch(children, visits, value_sum, reward, terminal, prior, pending,
     dropped, nothing pending).
     Returns the number of selections made (always n_leaves).
     """
+    paths, lengths, leaf_actions = selections.paths, selections.lengths, selections.leaf_actions
     for b in range(n_leaves):
         node, length = 0, 1
         paths[b, 0] = 0
         while True:
-            if terminal[node]:
+            if tree.terminal[node]:
                 leaf_actions[b] = -1
                 break
-            a = _best_action(node, children, visits, value_sum, reward, prior, pending, bounds,
-                             c, gamma, local)
+            a = _best_action(tree, node, prior, pending, bounds, config)
             if a < 0:                                     # every action here is claimed: a collision
                 leaf_actions[b] = -2
                 break
-            kid = children[node, a]
+            kid = tree.children[node, a]
             if kid < 0:
                 leaf_actions[b] = a
                 break
@@ -140,35 +156,28 @@ def _select_batch(children, visits, value_sum, reward, terminal, prior, pending,
         if leaf_actions[b] == -2:
             continue
         for i in range(1, length):                       # virtual visits on the walked edges
-            pending[paths[b, i - 1], _edge_action(children, paths[b, i - 1], paths[b, i])] += 1
+            pending[paths[b, i - 1], tree.action[paths[b, i]]] += 1
         if leaf_actions[b] >= 0:
             pending[node, leaf_actions[b]] += 1
     return n_leaves
 
 
 @njit(cache=True)
-def _edge_action(children, node, kid):
-    for a in range(children.shape[1]):
-        if children[node, a] == kid:
-            return a
-    return -1
-
-
-@njit(cache=True)
-def _backup_batch(children, visits, value_sum, reward, pending, bounds, gamma, n_leaves, paths,
-                  lengths, leaf_actions, leaf_values):
+def _backup_batch(tree, pending, bounds, gamma, n_leaves, selections):
     """Back each kept selection's leaf value up its path and lift its virtual visits.
 
     leaf_values[b]: the return estimated at the path's last node (after expansion, the
     new node; 0 for a terminal). bounds (2,) [q_min, q_max] widens to every updated Q.
     Returns the number of simulations backed up.
     """
+    visits, value_sum, reward = tree.visits, tree.value_sum, tree.reward
+    paths = selections.paths
     done = 0
     for b in range(n_leaves):
-        if leaf_actions[b] == -2:
+        if selections.leaf_actions[b] == -2:
             continue
-        length = lengths[b]
-        g = leaf_values[b]
+        length = selections.lengths[b]
+        g = selections.leaf_values[b]
         for i in range(length - 1, -1, -1):
             node = paths[b, i]
             if i < length - 1:
@@ -176,9 +185,7 @@ def _backup_batch(children, visits, value_sum, reward, pending, bounds, gamma, n
             visits[node] += 1
             value_sum[node] += g
             if i > 0:
-                parent = paths[b, i - 1]
-                a = _edge_action(children, parent, node)
-                pending[parent, a] -= 1
+                pending[paths[b, i - 1], tree.action[node]] -= 1
                 q = reward[node] + gamma * value_sum[node] / visits[node]
                 bounds[0], bounds[1] = min(bounds[0], q), max(bounds[1], q)
         done += 1
@@ -372,12 +379,12 @@ def batched_search(
     lengths = np.zeros(batch_size, dtype=np.int64)
     leaf_actions = np.zeros(batch_size, dtype=np.int64)
     leaf_values = np.zeros(batch_size)
+    selections = Round(paths, lengths, leaf_actions, leaf_values)
+    config = PUCTConfig(float(c), float(gamma), normalise == "siblings")
     while done < n_simulations:
         n = min(batch_size, n_simulations - done)
         rounds += 1
-        _select_batch(tree.children, tree.visits, tree.value_sum, tree.reward, tree.terminal,
-                      prior, pending, bounds, float(c), float(gamma), normalise == "siblings", n, paths,
-                      lengths, leaf_actions)
+        _select_batch(tree, prior, pending, bounds, config, n, selections)
         leaf_values[:n] = 0.0
         grow = np.flatnonzero(leaf_actions[:n] >= 0)
         if grow.size:
@@ -405,8 +412,7 @@ def batched_search(
                 evaluator_calls += 1
                 prior[new[live]] = priors
                 leaf_values[grow[live]] = values
-        done += _backup_batch(tree.children, tree.visits, tree.value_sum, tree.reward, pending, bounds,
-                              float(gamma), n, paths, lengths, leaf_actions, leaf_values)
+        done += _backup_batch(tree, pending, bounds, float(gamma), n, selections)
 
     steps = expansions + int(getattr(evaluate, "model_steps", 0)) - int(steps_before)
     kids = tree.children[0]

@@ -18,8 +18,10 @@ Perfect simulators here:
     maze_step_fn(maze)   any GridMaze layout, read from its tables
     cartpole_step        CartPole-v1's physics as a pure function of the state
 
-Both also have a compiled scalar twin (`compiled_model`) that the search uses
-as a fast path; a plain Python step function (e.g. a neural model) always works.
+Both also carry a compiled twin (a `compiled_model` attribute, read by
+`compiled_model(step_fn)`) that the search uses as its fast path; a plain Python
+step function (e.g. a neural model) always works, and the search warns when a
+step function without a twin is searched on the compiled path's behalf.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ X_THRESHOLD = 2.4        # m
 CARTPOLE_N_ACTIONS = 2   # 0 push left, 1 push right
 CARTPOLE_STATE_DIM = 4   # x (m), x_dot (m/s), theta (rad), theta_dot (rad/s)
 
-MAZE_KIND, CARTPOLE_KIND = 0, 1
+TABLE_KIND, CARTPOLE_KIND = 0, 1
+MAZE_KIND = TABLE_KIND  # a maze's perfect model is a table that knows every pair
 
 
 def _check_actions(actions: np.ndarray, batch: int, n_actions: int) -> np.ndarray:
@@ -143,6 +146,10 @@ class MazeModel:
             tables.next_state, tables.reward, tables.terminated)
         self.open = ~maze.walls.ravel()
 
+    def compiled_model(self) -> CompiledModel:
+        """The compiled twin the search steps instead of calling this object."""
+        return table_model(self.next_state, self.reward, self.terminated)
+
     def __call__(self, states: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray,
                                                                           np.ndarray]:
         states = np.asarray(states)
@@ -179,45 +186,77 @@ def maze_step_one(next_state: np.ndarray, reward: np.ndarray, terminated: np.nda
 
 # -- the compiled fast path ------------------------------------------------------
 class CompiledModel(NamedTuple):
-    """What the compiled search needs to step a known simulator without Python.
+    """A model the compiled search (search_core) steps without Python: one typed record.
 
-    kind: MAZE_KIND or CARTPOLE_KIND.
-    next_state, reward, terminated: the maze tables (n_states, 4); (1, 1) dummies for CartPole.
+    kind: TABLE_KIND (a maze, or a Dyna agent's learned table) or CARTPOLE_KIND.
+    next_state: (n_states, A) int64 table, -1 where the table does not know the pair
+        (a learned model's untried pair); a (1, 1) dummy for CartPole.
+    reward: (n_states, A) float64; terminated: (n_states, A) bool (dummies for CartPole).
+    unseen_terminal: what an unknown pair does: True ends the search there (reward 0),
+        False stays in the same state (reward 0, not terminated).
+    n_actions: the actions the model takes, 0..n_actions-1.
+    States are (D,) float64 vectors: CartPole's 4 numbers, or a table's cell index in a (1,).
     """
 
     kind: int
     next_state: np.ndarray
     reward: np.ndarray
     terminated: np.ndarray
+    unseen_terminal: bool
+    n_actions: int
 
 
 _NO_TABLES = (np.zeros((1, 1), np.int64), np.zeros((1, 1)), np.zeros((1, 1), np.bool_))
 
 
+def table_model(next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray,
+                unseen_terminal: bool = False) -> CompiledModel:
+    """A tabular model (the arrays are shared, not copied) as a CompiledModel."""
+    return CompiledModel(TABLE_KIND, next_state, reward, terminated, bool(unseen_terminal),
+                         int(next_state.shape[1]))
+
+
+CARTPOLE_MODEL = CompiledModel(CARTPOLE_KIND, *_NO_TABLES, False, CARTPOLE_N_ACTIONS)
+"""cartpole_step's compiled twin."""
+
+
 def model_action_count(step_fn: StepFn) -> int | None:
     """How many actions step_fn takes, when it says (n_actions attribute, CartPole: 2); else None."""
-    if step_fn is cartpole_step:
-        return CARTPOLE_N_ACTIONS
     count = getattr(step_fn, "n_actions", None)
     return int(count) if isinstance(count, (int, np.integer)) and not isinstance(count, bool) else None
 
 
 def compiled_model(step_fn: StepFn) -> CompiledModel | None:
-    """The compiled twin of a perfect simulator, or None for any other step function."""
-    if isinstance(step_fn, MazeModel):
-        return CompiledModel(MAZE_KIND, step_fn.next_state, step_fn.reward, step_fn.terminated)
-    if step_fn is cartpole_step:
-        return CompiledModel(CARTPOLE_KIND, *_NO_TABLES)
-    return None
+    """The compiled twin of step_fn, or None if it has none.
+
+    A step function names its twin itself: an attribute `compiled_model`, the record or a
+    method returning it (cartpole_step, MazeModel and dyna_mcts.TabularModelStep have one).
+    A wrapper (a lambda around cartpole_step, a neural model) has none: the search then
+    runs its plain-Python path, and says so.
+    """
+    twin = getattr(step_fn, "compiled_model", None)
+    if callable(twin):
+        twin = twin()
+    return twin if isinstance(twin, CompiledModel) else None
 
 
 @njit(cache=True)
-def compiled_step(kind: int, next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray,
-                  state: np.ndarray, action: int, out: np.ndarray) -> tuple[float, bool]:
-    """One step of a CompiledModel from state (D,) float64; next state written to out."""
-    if kind == MAZE_KIND:
-        return maze_step_one(next_state, reward, terminated, state, action, out)
-    return cartpole_step_one(state, action, out)
+def model_step(model: CompiledModel, state: np.ndarray, action: int,
+               out: np.ndarray) -> tuple[float, bool]:
+    """One step of a CompiledModel from state (D,) float64; the next state is written to out.
+
+    Returns (reward, terminated). A table pair the model does not know (-1) stays in
+    place with reward 0 and ends the search if model.unseen_terminal.
+    """
+    if model.kind == CARTPOLE_KIND:
+        return cartpole_step_one(state, action, out)
+    s = int(state[0])
+    s_next = model.next_state[s, action]
+    if s_next < 0:
+        out[0] = state[0]
+        return 0.0, model.unseen_terminal
+    out[0] = s_next
+    return model.reward[s, action], model.terminated[s, action]
 
 
 def check_step_output(step_fn: StepFn, states: np.ndarray, actions: np.ndarray) -> None:
@@ -271,8 +310,11 @@ def pendulum_step(states: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, 
     return next_states, rewards, np.zeros(len(states), bool)
 
 
+cartpole_step.n_actions = CARTPOLE_N_ACTIONS
+cartpole_step.compiled_model = CARTPOLE_MODEL  # its compiled twin, found by compiled_model()
+
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.
 bounds_checked_from_python(cartpole_step_one)
 bounds_checked_from_python(maze_step_one)
-bounds_checked_from_python(compiled_step)
+bounds_checked_from_python(model_step)

@@ -30,48 +30,15 @@ from numba import njit, prange
 
 from mbrl_helpers.compiled import RNG_STATE_BYTES, checked, restore_rng_state, save_rng_state
 from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
-from mbrl_helpers.validation import check_int, check_number, check_seed, check_unit_interval
+from mbrl_helpers.numba_tools import (  # noqa: F401 - also tabular.X for the notebooks
+    argmax_random_tie,
+    random_index,
+    row_max,
+    seed_numba,
+)
+from mbrl_helpers.validation import check_int, check_number, check_unit_interval
 
 N_ACTIONS = 4
-
-
-@njit(cache=True)
-def seed_numba(seed: int) -> None:
-    """Seed numba's random generator (used by every compiled function here)."""
-    np.random.seed(seed)
-
-
-@njit(cache=True)
-def random_index(n: int) -> int:
-    """A uniform random integer in 0 .. n-1 (faster in numba than np.random.randint(n))."""
-    return int(np.random.random() * n)
-
-
-@njit(cache=True)
-def row_max(values: np.ndarray) -> float:
-    """Largest entry of a short 1-D array (a plain loop: np.max is slower on 4 entries)."""
-    best = values[0]
-    for i in range(1, values.shape[0]):
-        if values[i] > best:
-            best = values[i]
-    return best
-
-
-@njit(cache=True)
-def argmax_random_tie(values: np.ndarray) -> int:
-    """Index of the largest entry of a 1-D array, ties broken uniformly at random."""
-    best = row_max(values)
-    n_best = 0
-    for v in values:
-        if v == best:
-            n_best += 1
-    pick = random_index(n_best)
-    for i in range(values.shape[0]):
-        if values[i] == best:
-            if pick == 0:
-                return i
-            pick -= 1
-    return -1  # unreachable: some entry equals the max
 
 
 @njit(cache=True)
@@ -550,20 +517,6 @@ def _check_model(model: object, q: np.ndarray | None = None) -> None:
         raise ValueError(f"q must have the model's shape {shape}, got {q.shape}")
 
 
-def _check_seed_numba(seed):
-    check_seed("seed", seed)
-
-
-def _check_random_index(n):
-    check_int("n", n, low=1)
-
-
-def _check_values(values):
-    values = _check_array("values", values, 1)
-    if not np.isfinite(values).all():
-        raise ValueError(f"values must be finite, got {values}")
-
-
 def _check_epsilon_greedy(q_row, epsilon):
     q_row = _check_array("q_row", q_row, 1)
     if not np.isfinite(q_row).all():
@@ -622,10 +575,6 @@ def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, plan
     check_int("stop_after_steps", stop_after_steps, low=-1)
 
 
-checked(_check_seed_numba)(seed_numba)
-checked(_check_random_index)(random_index)
-checked(_check_values)(row_max)
-checked(_check_values)(argmax_random_tie)
 checked(_check_epsilon_greedy)(epsilon_greedy)
 checked(_check_q_learning_update)(q_learning_update)
 checked(_check_model_update)(model_update)

@@ -12,6 +12,14 @@ TINY = ("S...", "....", "...G")  # 3 x 4, open; shortest path 5 steps
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
 
 
+def settings(**changes):
+    """The agent's settings dict (run_dyna_mcts' defaults), with changes."""
+    return dm.check_agent_settings(dict(planner="mcts", budget=5, searches=1, roots="current", c=1.0,
+                                   unseen="stay", rollout_depth=0, bootstrap=True, backup="max",
+                                   update="root", act="q", alpha=0.1, epsilon=0.1, gamma=0.95)
+                              | changes)
+
+
 def corridor_model(n_states: int = 4) -> tabular.TabularModel:
     """A learned model of a corridor 0 -> 1 -> 2 (goal, +1, terminated) where only 'right'
     was ever tried, in states 0 and 1; state 3 was never visited."""
@@ -63,13 +71,26 @@ def test_adapter_rejects_bad_input():
 def test_package_mcts_runs_on_the_learned_model_and_finds_the_remembered_goal():
     """mcts.mcts_search (its plain-Python path) plans on the adapter like on any model."""
     step = dm.TabularModelStep(corridor_model(), unseen="terminal")
-    result = mcts.mcts_search(step, 0, n_actions=4, n_simulations=60, depth=3, gamma=0.95, seed=0)
+    result = mcts.mcts_search(step, 0, n_actions=4, n_simulations=60, depth=3, gamma=0.95, seed=0,
+                              compiled=False)
     assert result.action == RIGHT
     # UCT's mean over random rollouts from state 1 (a quarter of them reach the goal) and
     # its deeper visits: above 0, at most the best return 0.95 * 1
     assert 0.0 < result.q_values[RIGHT] <= 0.95
     np.testing.assert_array_equal(result.q_values[[UP, DOWN, LEFT]], 0.0)  # unseen: dead ends
     assert step.calls >= result.simulated_steps > 0
+
+
+@pytest.mark.parametrize("unseen", ["stay", "terminal"])
+def test_mcts_on_the_learned_model_runs_compiled_draw_for_draw(unseen):
+    """The adapter carries a compiled twin: the compiled search on it is the plain one."""
+    step = dm.TabularModelStep(corridor_model(), unseen=unseen)
+    kwargs = dict(n_actions=4, n_simulations=80, depth=3, gamma=0.95, seed=2)
+    fast = mcts.mcts_search(step, 0, **kwargs)
+    slow = mcts.mcts_search(step, 0, compiled=False, **kwargs)
+    np.testing.assert_array_equal(fast.visit_counts, slow.visit_counts)
+    np.testing.assert_array_equal(fast.q_values, slow.q_values)
+    assert fast.simulated_steps == slow.simulated_steps
 
 
 # -- one search: Q targets by hand ---------------------------------------------------------
@@ -123,8 +144,10 @@ def test_search_updates_q_at_the_root_or_on_every_tried_edge_of_the_tree(update_
     q = np.zeros((4, 4))
     root_q = np.zeros(4)
     tabular.seed_numba(0)
-    calls = dm.search_and_update(q, corridor_model(), dm.new_search_tree(30), 0, 30, 1.0, 0.95, 0.5,
-                                 dm.UNSEEN_TERMINAL, 0, True, dm.BACKUP_MAX, update_tree, root_q)
+    config = dm.agent_config(settings(budget=30, alpha=0.5, unseen="terminal",
+                                      update="tree" if update_tree else "root"))
+    calls = dm.search_and_update(q, corridor_model(), dm.new_search_tree(30), np.zeros(31), 0, 30,
+                                 config, root_q)
     expected = np.zeros((4, 4))
     expected[0, RIGHT] = 0.5 * 0.95
     if update_tree:
@@ -169,7 +192,8 @@ def test_dyna_q_planner_in_the_shortcut_maze_is_dyna_q_plus_modules_dyna_q():
     np.testing.assert_allclose(ours.q, ref.q)
 
 
-@pytest.mark.parametrize("options", [{}, {"act": "search"}, {"update": "tree", "backup": "mean"},
+@pytest.mark.parametrize("options", [{}, {"ablation": dm.Ablation(act="search")},
+                                     {"ablation": dm.Ablation(update="tree", backup="mean")},
                                      {"unseen": "terminal", "searches": 2}])
 def test_dyna_mcts_on_a_tiny_maze_reaches_the_optimal_path(options):
     maze = GridMaze(TINY)
@@ -197,9 +221,9 @@ def test_steps_to_optimal_is_when_the_greedy_path_first_became_optimal():
     for steps, optimal in ((found, True), (found - 1, False)):
         tabular.seed_numba(seed)
         q = np.zeros((maze.n_states, 4))
-        dm.dyna_mcts_run(*grid, t.start, -1, steps, 1000, 10_000, False, np.zeros(2, np.int64), 0,
-                         dm.PLANNER_MCTS, 10, 1, True, 1.0, 0, 0, True, 0, False, False, 0.1, 0.1,
-                         0.95, q)
+        world = dm.World(*grid, t.start, -1, np.zeros(2, np.int64), 0)
+        dm.dyna_mcts_run(world, dm.Schedule(steps, 1000, 10_000, False),
+                         dm.agent_config(settings(budget=10, alpha=0.1)), q)
         assert (len(tabular.greedy_path(maze, q)) - 1 == 5) == optimal
 
 
@@ -235,10 +259,12 @@ def test_shortcut_maze_run_counts_goals_after_each_step():
     ({"budget": -1}, ValueError, r"budget must be in \[0, 1000000\], got -1"),
     ({"budget": 2.5}, TypeError, "budget must be an integer"),
     ({"searches": 6}, ValueError, r"searches must be in \[1, 5\], got 6"),
-    ({"planner": "dyna-q", "act": "search"}, ValueError, "act='search' needs planner='mcts'"),
-    ({"roots": "visited", "act": "search"}, ValueError, "act='search' needs"),
+    ({"planner": "dyna-q", "ablation": dm.Ablation(act="search")}, ValueError,
+     "act='search' needs planner='mcts'"),
+    ({"ablation": dm.Ablation(roots="visited", act="search")}, ValueError, "act='search' needs"),
+    ({"ablation": {"act": "search"}}, TypeError, "ablation must be a dyna_mcts.Ablation"),
     ({"rollout_depth": 0, "bootstrap": False}, ValueError, "nothing to evaluate a leaf"),
-    ({"backup": "min"}, ValueError, "backup must be one of"),
+    ({"ablation": dm.Ablation(backup="min")}, ValueError, "backup must be one of"),
     ({"alpha": 0.0}, ValueError, r"alpha must be in \(0, 1\]"),
     ({"c": -1.0}, ValueError, "c must be >= 0"),
 ])
@@ -275,8 +301,9 @@ def test_applying_search_targets_is_what_the_agent_does_after_a_search(unseen):
     root = int(seen[np.argmax(result.q[0][seen].max(axis=1))])   # where Q already has value to move
     compiled = result.q[0].copy()
     tabular.seed_numba(3)
-    dm.search_and_update(compiled, model, dm.new_search_tree(20), root, 20, 1.0, 0.95, 0.3,
-                         dm.UNSEEN[unseen], 0, True, dm.BACKUP_MAX, False, np.zeros(4))
+    config = dm.agent_config(settings(budget=20, alpha=0.3, unseen=unseen))
+    dm.search_and_update(compiled, model, dm.new_search_tree(20), np.zeros(21), root, 20, config,
+                         np.zeros(4))
     by_hand = result.q[0].copy()
     targets = dm.search_q_targets(result.q[0], model, root, budget=20, unseen=unseen, seed=3)
     dm.apply_search_targets(by_hand, root, targets, 0.3)
