@@ -36,9 +36,10 @@ from mbrl_helpers.compiled import (
 from mbrl_helpers.envs import ChangingMaze, GridMaze, make_scaled_dyna_maze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
+    TabularModel,
+    dyna_q_episodes,
     epsilon_greedy,
     q_learning_update,
-    random_index,
     row_max,
     run_seeds_from,
 )
@@ -143,8 +144,10 @@ def greedy_within(next_state: np.ndarray, terminated: np.ndarray, start: int,
     return False
 
 
-@njit(cache=True)
-def prioritized_sweeping_episode(
+# _nrt=False: the episode allocates nothing, so it needs no reference counting; counting the
+# references to the queue's arrays on every pq_push and pq_pop would cost a third of its time.
+@njit(cache=True, _nrt=False)
+def prioritized_sweeping_episode(  # noqa: PLR0913 - compiled: a record of arrays would cost refcounting
     next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
     q: np.ndarray, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
     pred: np.ndarray, n_pred: np.ndarray,
@@ -184,31 +187,10 @@ def prioritized_sweeping_episode(
         p = abs(target - q[s, a])
         if p > theta:
             pq_push(heap, prio, pos, size, s * N_ACTIONS + a, p)
-        # planning: the queue operations are pq_pop and pq_push written out, since
-        # calls passing arrays cost more than the work here (see tabular.planning)
-        n_queued = size[0]
-        for _ in range(planning_steps):
-            if n_queued == 0:
+        for _ in range(planning_steps):                     # planning, most urgent first
+            if size[0] == 0:
                 break
-            pair = heap[0]  # pop the most urgent pair
-            pos[pair] = -1
-            n_queued -= 1
-            if n_queued > 0:
-                moved, moved_p = heap[n_queued], prio[n_queued]
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= n_queued:
-                        break
-                    if child + 1 < n_queued and prio[child + 1] > prio[child]:
-                        child += 1
-                    if prio[child] <= moved_p:
-                        break
-                    heap[i], prio[i] = heap[child], prio[child]
-                    pos[heap[i]] = i
-                    i = child
-                heap[i], prio[i] = moved, moved_p
-                pos[moved] = i
+            pair, _ = pq_pop(heap, prio, pos, size)
             ps, pa = pair // N_ACTIONS, pair % N_ACTIONS
             q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
             updates += 1
@@ -221,24 +203,8 @@ def prioritized_sweeping_episode(
                     continue
                 target = m_reward[bs, ba] if m_term[bs, ba] else m_reward[bs, ba] + gamma * value
                 p = abs(target - q[bs, ba])
-                if p <= theta:
-                    continue
-                i = pos[before]
-                if i < 0:  # not queued: append at the end
-                    i = n_queued
-                    n_queued += 1
-                elif p <= prio[i]:  # queued with a larger priority already
-                    continue
-                while i > 0:  # sift up
-                    parent = (i - 1) // 2
-                    if prio[parent] >= p:
-                        break
-                    heap[i], prio[i] = heap[parent], prio[parent]
-                    pos[heap[i]] = i
-                    i = parent
-                heap[i], prio[i] = before, p
-                pos[before] = i
-        size[0] = n_queued
+                if p > theta:
+                    pq_push(heap, prio, pos, size, before, p)
         s = s_next
         steps += 1
         if done:
@@ -246,55 +212,27 @@ def prioritized_sweeping_episode(
 
 
 @njit(cache=True)
-def dyna_q_episode(
+def dyna_q_episode(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
     q: np.ndarray, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
     seen_states: np.ndarray, n_seen: np.ndarray,
     planning_steps: int, alpha: float, epsilon: float, gamma: float,
     visits: np.ndarray, updates_at: np.ndarray,
 ) -> tuple[int, int]:
-    """One episode of Dyna-Q (as tabular.dyna_q_episodes), counting updates per state.
+    """One episode of Dyna-Q: tabular.dyna_q_episodes itself, counting updates per state.
 
     m_next (n_states, 4) is -1 for untried pairs; seen_states/n_seen (1,) as in
-    tabular.TabularModel. Returns (real steps, Q updates) of the episode.
+    tabular.TabularModel. Returns (real steps, Q updates) of the episode: each
+    real step makes one direct and planning_steps planned updates.
     """
-    s = start
-    steps = 0
-    updates = 0
-    while True:
-        a = epsilon_greedy(q[s], epsilon)
-        s_next = next_state[s, a]
-        r = reward[s, a]
-        done = terminated[s, a]
-        visits[s] += 1
-        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
-        updates += 1
-        updates_at[s] += 1
-        if row_max(m_next[s]) < 0:
-            seen_states[n_seen[0]] = s
-            n_seen[0] += 1
-        m_next[s, a] = s_next
-        m_reward[s, a] = r
-        m_term[s, a] = done
-        for _ in range(planning_steps):
-            ps = seen_states[random_index(n_seen[0])]
-            n_tried = 0
-            for b in range(N_ACTIONS):
-                if m_next[ps, b] >= 0:
-                    n_tried += 1
-            pick = random_index(n_tried)
-            pa = 0
-            while m_next[ps, pa] < 0 or pick > 0:
-                if m_next[ps, pa] >= 0:
-                    pick -= 1
-                pa += 1
-            q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
-            updates += 1
-            updates_at[ps] += 1
-        s = s_next
-        steps += 1
-        if done:
-            return steps, updates
+    model = TabularModel(m_next, m_reward, m_term, seen_states, n_seen)
+    steps = dyna_q_episodes(next_state, reward, terminated, start, q, model, planning_steps, 1,
+                            alpha, epsilon, gamma, _NO_STEP_LIMIT, -1, visits, updates_at)[0]
+    return steps, steps * (1 + planning_steps)
+
+
+# Example 8.4's episodes end only at the goal (max_episodes bounds the run instead).
+_NO_STEP_LIMIT = 2**62
 
 
 # An agent's progress between slices: Q updates, real steps, episodes done, and the episode

@@ -30,7 +30,14 @@ from numba import njit, prange
 
 from mbrl_helpers.compiled import RNG_STATE_BYTES, checked, restore_rng_state, save_rng_state
 from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
-from mbrl_helpers.validation import check_int, check_number, check_seed, check_unit_interval
+from mbrl_helpers.validation import (
+    MAX_PLANNING_STEPS,
+    check_agent_params,
+    check_int,
+    check_number,
+    check_seed,
+    check_unit_interval,
+)
 
 N_ACTIONS = 4
 
@@ -167,36 +174,33 @@ def model_sample(model: TabularModel) -> tuple[int, int]:
     return s, -1  # unreachable: every seen state has a tried action
 
 
-@njit(cache=True)
-def planning(q: np.ndarray, model: TabularModel, n: int, alpha: float, gamma: float) -> None:
+# _nrt=False: planning allocates nothing, so it needs no reference counting; counting the
+# references to the model's arrays on every update would cost a third of its time.
+@njit(cache=True, _nrt=False)
+def planning(
+    q: np.ndarray,
+    model: TabularModel,
+    n: int,
+    alpha: float,
+    gamma: float,
+    updates_at: np.ndarray | None = None,
+) -> None:
     """n planning updates: Q-learning on transitions replayed from the model.
 
-    Each update samples exactly as model_sample does (a seen state, then an
-    action tried there; tests check the two agree draw for draw). The sampling
-    is written out here rather than called because in numba every call that
-    passes arrays pays reference counting, about a third of an update's cost.
+    updates_at: optional (n_states,) int64, incremented at each updated state
+    (sweeping.where_updates_go maps where planning went).
     """
-    next_state, reward, terminated = model.next_state, model.reward, model.terminated
-    seen_states, n_seen = model.seen_states, model.n_seen[0]
     for _ in range(n):
-        s = seen_states[random_index(n_seen)]          # a previously seen state ...
-        n_tried = 0
-        for a in range(N_ACTIONS):
-            if next_state[s, a] >= 0:
-                n_tried += 1
-        pick = random_index(n_tried)                     # ... an action tried there
-        a = 0
-        while next_state[s, a] < 0 or pick > 0:
-            if next_state[s, a] >= 0:
-                pick -= 1
-            a += 1
+        s, a = model_sample(model)              # a seen state, an action tried there
         q_learning_update(
-            q, s, a, reward[s, a], next_state[s, a], terminated[s, a], alpha, gamma
+            q, s, a, model.reward[s, a], model.next_state[s, a], model.terminated[s, a], alpha, gamma
         )
+        if updates_at is not None:
+            updates_at[s] += 1
 
 
 @njit(cache=True)
-def dyna_q_episodes(
+def dyna_q_episodes(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state: np.ndarray,
     reward: np.ndarray,
     terminated: np.ndarray,
@@ -210,6 +214,8 @@ def dyna_q_episodes(
     gamma: float,
     max_steps_per_episode: int,
     stop_after_steps: int,
+    visits: np.ndarray | None = None,
+    updates_at: np.ndarray | None = None,
 ) -> np.ndarray:
     """Tabular Dyna-Q (the book's box on p. 164) for a number of episodes.
 
@@ -218,7 +224,8 @@ def dyna_q_episodes(
     stop_after_steps > 0 stops in the middle of an episode after that many real
     steps in total (for snapshots such as Figure 8.3); -1 runs to the end.
     Returns steps: (episodes,) int64, real steps taken in each episode
-    (0 for episodes not reached).
+    (0 for episodes not reached). visits, updates_at: optional (n_states,) int64,
+    given together: real visits and Q updates per state are added to them.
     """
     steps = np.zeros(episodes, dtype=np.int64)
     total = 0
@@ -232,7 +239,10 @@ def dyna_q_episodes(
             done = terminated[s, a]
             q_learning_update(q, s, a, r, s_next, done, alpha, gamma)  # (d) direct RL
             model_update(model, s, a, r, s_next, done)             # (e) model learning
-            planning(q, model, planning_steps, alpha, gamma)        # (f) planning
+            planning(q, model, planning_steps, alpha, gamma, updates_at)  # (f) planning
+            if visits is not None:                                 # counts for maps of
+                visits[s] += 1                                     # where updates went
+                updates_at[s] += 1
             s = s_next
             t += 1
             total += 1
@@ -356,17 +366,8 @@ class DynaQResult:
         return self.steps.mean(axis=0)
 
 
-# Planning steps per real step above this would overflow numba's 64-bit counters.
-MAX_PLANNING_STEPS = 2**62
-
-
-def _check_agent_params(
-    planning_steps: int, alpha: float, epsilon: float, gamma: float
-) -> None:
-    check_int("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
-    check_unit_interval("alpha", alpha, low_open=True)
-    check_unit_interval("epsilon", epsilon)
-    check_unit_interval("gamma", gamma)
+# dyna_mcts still imports the old private name; validation.check_agent_params is the one check.
+_check_agent_params = check_agent_params
 
 
 def _fixed_maze(maze: GridMaze | str | gym.Env, function: str) -> GridMaze:
@@ -421,7 +422,7 @@ def run_dyna_q(
     are computed in slices, so Ctrl-C ("Interrupt kernel") stops them within a second.
     """
     grid = _fixed_maze(maze, "run_dyna_q")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)
     check_int("runs", runs, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
@@ -455,7 +456,7 @@ def q_snapshot(
     episode stops there even without reaching the goal (a RuntimeWarning says so).
     """
     grid = _fixed_maze(maze, "q_snapshot")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episode", episode, low=1)
     check_unit_interval("fraction", fraction)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
@@ -589,8 +590,19 @@ def _check_model_sample(model):
         raise ValueError("model has no transitions yet: call model_update before sampling")
 
 
-def _check_planning(q, model, n, alpha, gamma):
+def _check_counts(q: np.ndarray, **counts: object) -> None:
+    for name, value in counts.items():
+        if value is None:
+            continue
+        value = _check_array(name, value, 1, "i")
+        if value.shape != q.shape[:1] or value.dtype != np.int64:
+            raise ValueError(f"{name} must be an int64 array of shape {q.shape[:1]}, got shape "
+                             f"{value.shape} dtype {value.dtype}")
+
+
+def _check_planning(q, model, n, alpha, gamma, updates_at=None):
     q = _check_q_table(q)
+    _check_counts(q, updates_at=updates_at)
     _check_model(model, q)
     check_int("n", n, low=0, high=MAX_PLANNING_STEPS)
     if n > 0 and model.n_seen[0] < 1:
@@ -601,7 +613,7 @@ def _check_planning(q, model, n, alpha, gamma):
 
 def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, planning_steps,
                            episodes, alpha, epsilon, gamma, max_steps_per_episode,
-                           stop_after_steps):
+                           stop_after_steps, visits=None, updates_at=None):
     next_state = _check_array("next_state", next_state, 2, "i")
     if next_state.shape[1] != N_ACTIONS or reward.shape != next_state.shape or \
             terminated.shape != next_state.shape:
@@ -616,10 +628,13 @@ def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, plan
     _check_model(model, q)
     if q.shape != next_state.shape:
         raise ValueError(f"q must have the tables' shape {next_state.shape}, got {q.shape}")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     check_int("stop_after_steps", stop_after_steps, low=-1)
+    if (visits is None) != (updates_at is None):
+        raise ValueError("visits and updates_at are given together or not at all")
+    _check_counts(q, visits=visits, updates_at=updates_at)
 
 
 checked(_check_seed_numba)(seed_numba)

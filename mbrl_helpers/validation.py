@@ -87,3 +87,16 @@ def check_spaces(env: object, name: str, user: str, *, observation: str = "Box",
                 f"{user} needs an environment with a {observation} observation space (a vector of "
                 f"numbers) and a {action} action space; {name} has {attribute} {space!r}"
             )
+
+
+# Planning steps per real step above this would overflow numba's 64-bit counters.
+MAX_PLANNING_STEPS = 2**62
+
+
+def check_agent_params(planning_steps: object, alpha: object, epsilon: object, gamma: object) -> None:
+    """Raise unless a tabular agent's settings are allowed: planning_steps an integer in
+    [0, MAX_PLANNING_STEPS], alpha in (0, 1], epsilon and gamma in [0, 1]."""
+    check_int("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
+    check_unit_interval("alpha", alpha, low_open=True)
+    check_unit_interval("epsilon", epsilon)
+    check_unit_interval("gamma", gamma)
