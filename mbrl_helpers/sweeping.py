@@ -9,10 +9,13 @@ pairs the model says lead into it. Updates flow backwards from wherever values
 just changed.
 
     pq_push / pq_pop      an indexed binary max-heap of (s, a) pairs
-    prioritized_sweeping_episode, dyna_q_episode   one episode of each agent
-    until_near_optimal    episodes until the greedy path is within a factor
-                          (1.2) of the shortest path; counts Q updates
-    run_updates_until_near_optimal   many runs, per maze resolution (Example 8.4)
+    prioritized_sweeping_episode   one episode of prioritized sweeping (it plans
+                          with pq_pop and pq_push)
+    dyna_q_episode        one episode of Dyna-Q: tabular.dyna_q_episodes itself
+    run_updates_until_near_optimal   many runs, per maze resolution (Example 8.4):
+                          episodes until the greedy path is within a factor
+                          (1.2) of the shortest path, counting Q updates
+    where_updates_go      one agent's maps of real visits and Q updates
 
 A pair (s, a) is encoded as the integer s * 4 + a throughout. Following the
 book's box, prioritized sweeping updates Q only in planning (the real step goes
@@ -23,17 +26,19 @@ step. Both counts below include every Q update made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
+from mbrl_helpers.agents import Agent, as_agent
 from mbrl_helpers.compiled import (
     RNG_STATE_BYTES,
     bounds_checked_from_python,
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.envs import ChangingMaze, GridMaze, make_scaled_dyna_maze
+from mbrl_helpers.envs import ChangingMaze, GridMaze, MazeTables, make_scaled_dyna_maze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     TabularModel,
@@ -42,11 +47,13 @@ from mbrl_helpers.tabular import (
     q_learning_update,
     row_max,
     run_seeds_from,
+    seed_numba,
 )
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+from mbrl_helpers.validation import check_agent_params, check_int, check_number
 
-PRIORITIZED_SWEEPING, DYNA_Q = 0, 1
-METHOD_NAMES = {PRIORITIZED_SWEEPING: "prioritized sweeping", DYNA_Q: "Dyna-Q"}
+# The two agents compared (agents.Agent names every kind of agent once).
+PRIORITIZED_SWEEPING, DYNA_Q = Agent.PRIORITIZED_SWEEPING, Agent.DYNA_Q
+METHOD_NAMES = {agent: agent.label for agent in (PRIORITIZED_SWEEPING, DYNA_Q)}
 # Room for the pairs leading into a cell. In a grid maze there are at most 4: in each
 # direction either the neighbour there moves in, or the cell itself bumps into a wall.
 MAX_PREDECESSORS = 8
@@ -241,12 +248,12 @@ _UPDATES, _STEPS, _EPISODES, _RESULT = range(4)
 
 
 @njit(cache=True)
-def _until_near_optimal_advance(
+def _until_near_optimal_advance(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, start, method, path_limit, max_episodes, planning_steps,
     alpha, epsilon, gamma, theta, visits, updates_at, q, m_next, m_reward, m_term, pred, n_pred,
     heap, prio, pos, size, seen_states, n_seen, progress, budget,
 ):
-    """until_near_optimal's episodes, resumable: whole episodes until about `budget` updates
+    """_until_near_optimal's episodes, resumable: whole episodes until about `budget` updates
     and steps were spent, then return (state in the arrays and progress (4,) int64)."""
     work = 0
     while progress[_RESULT] == 0 and work < budget:
@@ -286,12 +293,19 @@ def _new_agent(n_states: int) -> list[np.ndarray]:
 SLICE_WORK = 1 << 20
 
 
-def until_near_optimal(
-    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
-    method: int, path_limit: int, max_episodes: int,
-    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
-    visits: np.ndarray, updates_at: np.ndarray,
-) -> tuple[int, int, int]:
+class SweepingSettings(NamedTuple):
+    """An Example 8.4 agent's settings, as run_updates_until_near_optimal documents them."""
+
+    planning_steps: int
+    alpha: float
+    epsilon: float
+    gamma: float
+    theta: float
+
+
+def _until_near_optimal(tables: MazeTables, method: Agent, path_limit: int, max_episodes: int,
+                        settings: SweepingSettings, visits: np.ndarray,
+                        updates_at: np.ndarray) -> tuple[int, int, int]:
     """Episodes of one agent until its greedy path reaches the goal in <= path_limit steps.
 
     method: PRIORITIZED_SWEEPING or DYNA_Q. The path is checked after every
@@ -300,17 +314,16 @@ def until_near_optimal(
     is -1 if max_episodes passed without success. Draws from numba's generator as
     seeded; computed in slices of whole episodes, so Ctrl-C stops it.
     """
-    agent = _new_agent(next_state.shape[0])
+    agent = _new_agent(tables.next_state.shape[0])
     progress = agent[-1]
     while progress[_RESULT] == 0:
-        _until_near_optimal_advance(next_state, reward, terminated, start, method, path_limit,
-                                    max_episodes, planning_steps, alpha, epsilon, gamma, theta,
+        _until_near_optimal_advance(*tables, int(method), path_limit, max_episodes, *settings,
                                     visits, updates_at, *agent, SLICE_WORK)
     return int(progress[_UPDATES]), int(progress[_STEPS]), int(progress[_RESULT])
 
 
 @njit(cache=True, parallel=True)
-def _until_near_optimal_slice(
+def _until_near_optimal_slice(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, start, method, path_limit, max_episodes, planning_steps,
     alpha, epsilon, gamma, theta, run_seeds, rng_states, visits, updates_at, q, m_next,
     m_reward, m_term, pred, n_pred, heap, prio, pos, size, seen_states, n_seen, progress,
@@ -338,15 +351,12 @@ def _until_near_optimal_slice(
     return going
 
 
-def until_near_optimal_runs(
-    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
-    method: int, path_limit: int, max_episodes: int,
-    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
-    run_seeds: np.ndarray,
-) -> np.ndarray:
-    """until_near_optimal for each seed (runs,), in parallel and in slices; (runs, 3) int64
+def _until_near_optimal_runs(tables: MazeTables, method: Agent, path_limit: int, max_episodes: int,
+                             settings: SweepingSettings, run_seeds: np.ndarray) -> np.ndarray:
+    """_until_near_optimal for each seed (runs,), in parallel and in slices; (runs, 3) int64
     rows (Q updates, real steps, episodes). Each run seeds its own generator first and
     keeps its state between slices, so results depend neither on threads nor on slicing."""
+    next_state = tables.next_state
     runs, n_states = run_seeds.shape[0], next_state.shape[0]
     visits = np.zeros((runs, n_states), dtype=np.int64)
     updates_at = np.zeros((runs, n_states), dtype=np.int64)
@@ -354,8 +364,7 @@ def until_near_optimal_runs(
                                                  strict=True)]
     rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
     budget = max(1, SLICE_WORK // runs)
-    while _until_near_optimal_slice(next_state, reward, terminated, start, method, path_limit,
-                                    max_episodes, planning_steps, alpha, epsilon, gamma, theta,
+    while _until_near_optimal_slice(*tables, int(method), path_limit, max_episodes, *settings,
                                     run_seeds, rng_states, visits, updates_at, *agents, budget):
         pass  # back in Python between slices: KeyboardInterrupt lands here
     progress = agents[-1]
@@ -383,10 +392,7 @@ def goal_distance(maze: GridMaze) -> np.ndarray:
 
 def _check_sweeping_params(planning_steps: int, alpha: float, epsilon: float, gamma: float,
                            theta: float, factor: float) -> None:
-    check_int("planning_steps", planning_steps, low=0, high=2**62)
-    check_unit_interval("alpha", alpha, low_open=True)
-    check_unit_interval("epsilon", epsilon)
-    check_unit_interval("gamma", gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_number("theta", theta, low=0)
     # "greedy path within factor x optimal": beyond a million x it is no criterion at all
     check_number("factor", factor, low=1, high=1e6)
@@ -455,6 +461,8 @@ def run_updates_until_near_optimal(
     for r in resolutions:
         check_int("resolution", r, low=1)
     run_seeds = run_seeds_from(seed, runs)
+    settings = SweepingSettings(int(planning_steps), float(alpha), float(epsilon), float(gamma),
+                                float(theta))
     shape = (len(resolutions), runs)
     updates = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
     steps = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
@@ -467,11 +475,7 @@ def run_updates_until_near_optimal(
         n_states.append(len(maze.open_states()))
         shortest.append(maze.shortest_path_length())
         for method, name in METHOD_NAMES.items():
-            out = until_near_optimal_runs(
-                tables.next_state, tables.reward, tables.terminated, tables.start, method, limit,
-                max_episodes, planning_steps, float(alpha), float(epsilon), float(gamma), float(theta),
-                run_seeds,
-            )
+            out = _until_near_optimal_runs(tables, method, limit, max_episodes, settings, run_seeds)
             updates[name][i], steps[name][i], episodes[name][i] = out[:, 0], out[:, 1], out[:, 2]
     return SweepingResult(np.array(resolutions), np.array(n_states), np.array(shortest),
                           updates, steps, episodes, run_seeds)
@@ -479,7 +483,7 @@ def run_updates_until_near_optimal(
 
 def where_updates_go(
     maze: GridMaze,
-    method: int,
+    method: Agent | int | str,
     *,
     seed: int,
     planning_steps: int = 5,
@@ -495,23 +499,19 @@ def where_updates_go(
     Returns visits (n_rows, n_cols) real visits per cell, updates_at
     (n_rows, n_cols) Q updates of pairs in each cell, and the total updates.
     """
-    if method not in METHOD_NAMES:
-        raise ValueError(f"method must be PRIORITIZED_SWEEPING (0) or DYNA_Q (1), got {method!r}")
+    method = as_agent(method, tuple(METHOD_NAMES), "method")
     _check_sweeping_params(planning_steps, alpha, epsilon, gamma, theta, factor)
     if not isinstance(maze, GridMaze) or isinstance(maze, ChangingMaze):
         raise TypeError(f"maze must be a GridMaze whose walls stay put, got {type(maze).__name__}")
     tables = maze.tables()
     (run_seed,) = run_seeds_from(seed, 1)
-    from mbrl_helpers.tabular import seed_numba
-
     seed_numba(run_seed)
     visits = np.zeros(maze.n_states, dtype=np.int64)
     updates_at = np.zeros(maze.n_states, dtype=np.int64)
-    total, _, _ = until_near_optimal(
-        tables.next_state, tables.reward, tables.terminated, tables.start, method,
-        _path_limit(maze, factor), max_episodes, planning_steps, float(alpha), float(epsilon),
-        float(gamma), float(theta), visits, updates_at,
-    )
+    settings = SweepingSettings(int(planning_steps), float(alpha), float(epsilon), float(gamma),
+                                float(theta))
+    total, _, _ = _until_near_optimal(tables, method, _path_limit(maze, factor), max_episodes,
+                                      settings, visits, updates_at)
     shape = (maze.n_rows, maze.n_cols)
     return visits.reshape(shape), updates_at.reshape(shape), int(total)
 
