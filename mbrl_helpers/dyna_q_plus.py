@@ -38,6 +38,7 @@ from mbrl_helpers.agents import Agent, as_agent
 from mbrl_helpers.compiled import (
     RNG_STATE_BYTES,
     bounds_checked_from_python,
+    checked,
     restore_rng_state,
     save_rng_state,
 )
@@ -53,7 +54,15 @@ from mbrl_helpers.tabular import (
     random_index,
     run_seeds_from,
 )
-from mbrl_helpers.validation import check_agent_params, check_int, check_number
+from mbrl_helpers.validation import (
+    check_agent_params,
+    check_array,
+    check_indices,
+    check_int,
+    check_number,
+    check_table,
+    check_unit_interval,
+)
 
 DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT = Agent.DYNA_Q, Agent.DYNA_Q_PLUS, Agent.DYNA_Q_PLUS_ACT
 AGENTS = (DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT)
@@ -355,6 +364,36 @@ def run_changing_maze(
                                         run_seeds)
     return ChangingMazeResult(cumulative, q, run_seeds, agent, float(kappa), planning_steps, maze.switch_step)
 
+
+# -- checks on calls from Python (compiled callers skip them) -----------------------------
+def _check_plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen, n, now,
+                         kappa, alpha, gamma):
+    q = check_array("q", q, 2)
+    n_states = q.shape[0]
+    check_table("q", q, (n_states, N_ACTIONS), np.float64)
+    check_table("m_next", m_next, (n_states, N_ACTIONS), np.int64)
+    check_table("m_reward", m_reward, (n_states, N_ACTIONS), np.float64)
+    check_table("m_term", m_term, (n_states, N_ACTIONS), np.bool_)
+    check_table("last_tried", last_tried, (n_states, N_ACTIONS), np.int64)
+    check_table("seen_states", seen_states, (n_states,), np.int64)
+    check_int("n_seen", n_seen, low=0, high=n_states)
+    check_int("n", n, low=0)
+    if n > 0 and n_seen < 1:
+        raise ValueError("n_seen must be >= 1 to plan: no state has been seen yet")
+    seen = seen_states[:n_seen]
+    check_indices("seen_states", seen, 0, n_states - 1, "state indices")
+    # every action of a seen state is modelled (untried ones as "stay, reward 0")
+    check_indices("m_next", m_next[seen], 0, n_states - 1, "state indices for every seen state")
+    check_int("now", now, low=0)
+    if seen.size and last_tried[seen].max() > now:
+        raise ValueError(f"now ({now}) must be >= last_tried of every seen pair "
+                         f"(got {last_tried[seen].max()}): tau = now - last_tried")
+    check_number("kappa", kappa, low=0)
+    check_unit_interval("alpha", alpha)
+    check_unit_interval("gamma", gamma)
+
+
+checked(_check_plus_planning)(plus_planning)
 
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.

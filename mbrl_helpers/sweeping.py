@@ -35,6 +35,7 @@ from mbrl_helpers.agents import Agent, as_agent
 from mbrl_helpers.compiled import (
     RNG_STATE_BYTES,
     bounds_checked_from_python,
+    checked,
     restore_rng_state,
     save_rng_state,
 )
@@ -42,6 +43,7 @@ from mbrl_helpers.envs import ChangingMaze, GridMaze, MazeTables, make_scaled_dy
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     TabularModel,
+    check_dyna_q_episodes,
     dyna_q_episodes,
     epsilon_greedy,
     q_learning_update,
@@ -49,7 +51,15 @@ from mbrl_helpers.tabular import (
     run_seeds_from,
     seed_numba,
 )
-from mbrl_helpers.validation import check_agent_params, check_int, check_number
+from mbrl_helpers.validation import (
+    check_agent_params,
+    check_array,
+    check_index,
+    check_indices,
+    check_int,
+    check_number,
+    check_table,
+)
 
 # The two agents compared (agents.Agent names every kind of agent once).
 PRIORITIZED_SWEEPING, DYNA_Q = Agent.PRIORITIZED_SWEEPING, Agent.DYNA_Q
@@ -515,6 +525,106 @@ def where_updates_go(
     shape = (maze.n_rows, maze.n_cols)
     return visits.reshape(shape), updates_at.reshape(shape), int(total)
 
+
+# -- checks on calls from Python (compiled callers skip them) -----------------------------
+# A wrong shape or an index out of range is named here, before compiled code (which does not
+# check indices) sees it; the bounds-checked twins below are a second net.
+def _check_world(next_state, reward, terminated, start) -> int:
+    """The maze tables (n_states, 4) and a start state; returns n_states."""
+    next_state = check_array("next_state", next_state, 2, "i")
+    n = next_state.shape[0]
+    check_table("next_state", next_state, (n, N_ACTIONS), next_state.dtype)
+    check_table("reward", reward, (n, N_ACTIONS), np.float64)
+    check_table("terminated", terminated, (n, N_ACTIONS), np.bool_)
+    check_indices("next_state", next_state, 0, n - 1, "state indices")
+    check_index("start", start, n, "state")
+    return n
+
+
+def _check_queue(heap, prio, pos, size) -> int:
+    """A queue as new_queue makes it; returns its capacity (pairs 0 .. n_pairs-1)."""
+    heap = check_array("heap", heap, 1, "i")
+    n_pairs = heap.shape[0]
+    check_table("heap", heap, (n_pairs,), np.int64)
+    check_table("prio", prio, (n_pairs,), np.float64)
+    check_table("pos", pos, (n_pairs,), np.int64)
+    check_table("size", size, (1,), np.int64)
+    check_int("size[0]", size[0], low=0, high=n_pairs)
+    check_indices("pos", pos, -1, n_pairs - 1, "heap positions (-1: not queued)")
+    check_indices("heap", heap[: size[0]], 0, n_pairs - 1, "pair indices")
+    return n_pairs
+
+
+def _check_pq_push(heap, prio, pos, size, pair, priority):
+    n_pairs = _check_queue(heap, prio, pos, size)
+    check_index("pair", pair, n_pairs, "pair")
+    check_number("priority", priority)
+    if pos[pair] < 0 and size[0] >= n_pairs:
+        raise ValueError(f"the queue is full ({n_pairs} pairs): pair {pair} cannot be added")
+
+
+def _check_pq_pop(heap, prio, pos, size):
+    _check_queue(heap, prio, pos, size)
+    if size[0] == 0:
+        raise ValueError("the queue is empty (size[0] == 0): nothing to pop")
+
+
+def _check_greedy_within(next_state, terminated, start, q, limit):
+    next_state = check_array("next_state", next_state, 2, "i")
+    n = next_state.shape[0]
+    _check_world(next_state, np.zeros((n, N_ACTIONS)), terminated, start)
+    check_table("q", q, (n, N_ACTIONS), np.float64)
+    check_int("limit", limit, low=0)
+
+
+def _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at):
+    check_table("q", q, (n, N_ACTIONS), np.float64)
+    check_table("m_next", m_next, (n, N_ACTIONS), np.int64)
+    check_indices("m_next", m_next, -1, n - 1, "state indices (-1: untried)")
+    check_table("m_reward", m_reward, (n, N_ACTIONS), np.float64)
+    check_table("m_term", m_term, (n, N_ACTIONS), np.bool_)
+    check_table("visits", visits, (n,), np.int64)
+    check_table("updates_at", updates_at, (n,), np.int64)
+
+
+def _check_prioritized_sweeping_episode(next_state, reward, terminated, start, q, m_next, m_reward,
+                                        m_term, pred, n_pred, heap, prio, pos, size, planning_steps,
+                                        alpha, epsilon, gamma, theta, visits, updates_at):
+    n = _check_world(next_state, reward, terminated, start)
+    _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at)
+    check_table("pred", pred, (n, MAX_PREDECESSORS), np.int64)
+    check_table("n_pred", n_pred, (n,), np.int64)
+    check_indices("n_pred", n_pred, 0, MAX_PREDECESSORS, "predecessor counts")
+    check_indices("pred", pred[np.arange(MAX_PREDECESSORS) < n_pred[:, None]], 0, N_ACTIONS * n - 1,
+                  "pair indices")
+    if _check_queue(heap, prio, pos, size) != N_ACTIONS * n:
+        raise ValueError(f"the queue must hold the {N_ACTIONS * n} pairs of {n} states "
+                         f"(new_queue({N_ACTIONS * n})), got {heap.shape[0]}")
+    queued = heap[: size[0]]
+    if (m_next.ravel()[queued] < 0).any():
+        raise ValueError("the queue holds a pair the model has never seen (m_next -1)")
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_number("theta", theta, low=0)
+
+
+def _check_dyna_q_episode(next_state, reward, terminated, start, q, m_next, m_reward, m_term,
+                          seen_states, n_seen, planning_steps, alpha, epsilon, gamma, visits,
+                          updates_at):
+    n = _check_world(next_state, reward, terminated, start)
+    _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at)
+    check_table("seen_states", seen_states, (n,), np.int64)
+    check_table("n_seen", n_seen, (1,), np.int64)
+    # the rest (index ranges of the model, agent settings) as dyna_q_episodes checks them
+    check_dyna_q_episodes(next_state, reward, terminated, start, q,
+                          TabularModel(m_next, m_reward, m_term, seen_states, n_seen), planning_steps,
+                          1, alpha, epsilon, gamma, 1, -1, visits, updates_at)
+
+
+checked(_check_pq_push)(pq_push)
+checked(_check_pq_pop)(pq_pop)
+checked(_check_greedy_within)(greedy_within)
+checked(_check_prioritized_sweeping_episode)(prioritized_sweeping_episode)
+checked(_check_dyna_q_episode)(dyna_q_episode)
 
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.

@@ -33,6 +33,9 @@ from mbrl_helpers.envs import ChangingMaze, GridMaze, as_maze
 from mbrl_helpers.validation import (
     MAX_PLANNING_STEPS,
     check_agent_params,
+    check_array,
+    check_index,
+    check_indices,
     check_int,
     check_number,
     check_seed,
@@ -503,20 +506,7 @@ def reaches_goal(maze: GridMaze | str | gym.Env, path: list[int]) -> bool:
 # -- checks on calls from Python (compiled callers skip them) -----------------------------
 # Compiled code does not check indices: s = 5 on a 5-state table would write past the
 # array. Every compiled piece above checks its arguments when called from Python.
-def _check_array(name: str, value: object, ndim: int, kinds: str = "f") -> np.ndarray:
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
-    if value.ndim != ndim or value.dtype.kind not in kinds or value.size == 0:
-        kind = {"f": "float", "i": "int", "b": "bool"}[kinds[0]]
-        raise ValueError(f"{name} must be a non-empty {ndim}-D {kind} array, got shape "
-                         f"{value.shape} dtype {value.dtype}")
-    return value
-
-
-def _check_index(name: str, value: object, size: int, what: str) -> None:
-    check_int(name, value)
-    if not 0 <= value < size:
-        raise ValueError(f"{name} must be a {what} index in [0, {size - 1}], got {value}")
+_check_array, _check_index = check_array, check_index  # short names for the checks below
 
 
 def _check_q_table(q: object) -> np.ndarray:
@@ -545,8 +535,19 @@ def _check_model(model: object, q: np.ndarray | None = None) -> None:
             or model.n_seen.shape != (1,)):
         raise ValueError(f"model must hold (n_states, {N_ACTIONS}) tables as "
                          f"new_tabular_model(n_states) makes them, got next_state {shape}")
+    kinds = {"next_state": "i", "reward": "f", "terminated": "b", "seen_states": "i", "n_seen": "i"}
+    for field, kind in kinds.items():
+        if getattr(model, field).dtype.kind != kind:
+            raise ValueError(f"model.{field} has dtype {getattr(model, field).dtype}; "
+                             "new_tabular_model(n_states) makes the tables")
     if not 0 <= model.n_seen[0] <= shape[0]:
         raise ValueError(f"model.n_seen must be in [0, {shape[0]}], got {model.n_seen[0]}")
+    check_indices("model.next_state", model.next_state, -1, shape[0] - 1, "state indices (-1: untried)")
+    seen = model.seen_states[: model.n_seen[0]]
+    check_indices("model.seen_states", seen, 0, shape[0] - 1, "state indices")
+    if seen.size and (model.next_state[seen] < 0).all(axis=1).any():
+        raise ValueError("model.seen_states lists a state with no tried action: "
+                         "model_update records a state when its first action is tried")
     if q is not None and q.shape != shape:
         raise ValueError(f"q must have the model's shape {shape}, got {q.shape}")
 
@@ -611,9 +612,11 @@ def _check_planning(q, model, n, alpha, gamma, updates_at=None):
     check_unit_interval("gamma", gamma)
 
 
-def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, planning_steps,
-                           episodes, alpha, epsilon, gamma, max_steps_per_episode,
-                           stop_after_steps, visits=None, updates_at=None):
+def check_dyna_q_episodes(  # noqa: PLR0913 - the parameters of dyna_q_episodes, checked
+    next_state, reward, terminated, start, q, model, planning_steps, episodes, alpha, epsilon,
+    gamma, max_steps_per_episode, stop_after_steps, visits=None, updates_at=None,
+) -> None:
+    """The checks dyna_q_episodes runs on a call from Python (sweeping.dyna_q_episode's too)."""
     next_state = _check_array("next_state", next_state, 2, "i")
     if next_state.shape[1] != N_ACTIONS or reward.shape != next_state.shape or \
             terminated.shape != next_state.shape:
@@ -646,4 +649,4 @@ checked(_check_q_learning_update)(q_learning_update)
 checked(_check_model_update)(model_update)
 checked(_check_model_sample)(model_sample)
 checked(_check_planning)(planning)
-checked(_check_dyna_q_episodes)(dyna_q_episodes)
+checked(check_dyna_q_episodes)(dyna_q_episodes)
