@@ -52,6 +52,7 @@ from mbrl_helpers.tabular import (
     seed_numba,
 )
 from mbrl_helpers.validation import (
+    SEED_MAX,
     check_agent_params,
     check_array,
     check_index,
@@ -379,6 +380,31 @@ def _until_near_optimal_runs(tables: MazeTables, method: Agent, path_limit: int,
         pass  # back in Python between slices: KeyboardInterrupt lands here
     progress = agents[-1]
     return progress[:, [_UPDATES, _STEPS, _RESULT]].copy()
+
+
+def until_near_optimal_runs(maze: GridMaze, method: Agent | int | str, run_seeds: np.ndarray, *,
+                            settings: SweepingSettings, factor: float = 1.2,
+                            max_episodes: int = 10_000) -> np.ndarray:
+    """Agents of one kind on one maze, each until near-optimal (as in Example 8.4).
+
+    method: PRIORITIZED_SWEEPING or DYNA_Q; run_seeds (runs,) int, one per agent
+    (e.g. tabular.run_seeds_from). An agent is done when, after an episode, its
+    greedy path reaches the goal in at most factor x the shortest path. Returns
+    (runs, 3) int64 rows (Q updates, real steps, episodes); episodes is -1 where
+    max_episodes passed first.
+    """
+    method = as_agent(method, tuple(METHOD_NAMES), "method")
+    if not isinstance(maze, GridMaze) or isinstance(maze, ChangingMaze):
+        raise TypeError(f"maze must be a GridMaze whose walls stay put, got {type(maze).__name__}")
+    if not isinstance(settings, SweepingSettings):
+        raise TypeError(f"settings must be a SweepingSettings, got {type(settings).__name__}")
+    _check_sweeping_params(*settings, factor)
+    check_int("max_episodes", max_episodes, low=1)
+    run_seeds = check_array("run_seeds", np.asarray(run_seeds), 1, "i").astype(np.int64)
+    check_indices("run_seeds", run_seeds, 0, SEED_MAX, "seeds")
+    settings = SweepingSettings(int(settings.planning_steps), *(float(x) for x in settings[1:]))
+    return _until_near_optimal_runs(maze.tables(), method, _path_limit(maze, factor), max_episodes,
+                                    settings, run_seeds)
 
 
 # -- experiments -----------------------------------------------------------------
