@@ -124,6 +124,21 @@ def cpu_seconds_here_and_there(baseline: str, setup: str, statement: str, *, rou
         times_there.append(seconds(baseline))
         times_here.append(seconds(here))
     here_s, there_s = statistics.median(times_here), statistics.median(times_there)
-    return {"baseline": baseline, "statement": statement, "rounds": rounds,
+    return {"baseline": _describe_checkout(baseline), "this_checkout": _describe_checkout(here),
+            "statement": statement, "rounds": rounds,
             "cpu_seconds_this_checkout": round(here_s, 4), "cpu_seconds_baseline": round(there_s, 4),
             "ratio_this_over_baseline": round(here_s / there_s, 3)}
+
+
+def _describe_checkout(root: str) -> str:
+    """root's git commit (short hash and subject) if it is a git checkout, else the path."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", root, "log", "-1", "--format=%h %s"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return root
+    dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return f"{out[:70]}{' (with uncommitted changes)' if dirty else ''}"
