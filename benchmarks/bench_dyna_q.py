@@ -155,7 +155,7 @@ def report(row: dict) -> str:
     if "figure_8_2_against_baseline" in row:
         ab = row["figure_8_2_against_baseline"]
         lines += [
-            f"| Figure 8.2 (30 runs x 50 episodes), CPU time, this checkout "
+            f"| Figure 8.2 (30 runs x 50 episodes), CPU time, this checkout ({ab['this_checkout']}) "
             f"| {ab['cpu_seconds_this_checkout']:.3f} s |",
             f"| the same, baseline checkout ({ab['baseline']}), alternating processes "
             f"| {ab['cpu_seconds_baseline']:.3f} s |",

@@ -131,14 +131,14 @@ def cpu_seconds_here_and_there(baseline: str, setup: str, statement: str, *, rou
 
 
 def _describe_checkout(root: str) -> str:
-    """root's git commit (short hash and subject) if it is a git checkout, else the path."""
+    """root's git commit (short hash and date) if it is a git checkout, else the path."""
     import subprocess
 
     try:
-        out = subprocess.run(["git", "-C", root, "log", "-1", "--format=%h %s"], check=True,
+        out = subprocess.run(["git", "-C", root, "log", "-1", "--format=commit %h of %cs"], check=True,
                              capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return root
     dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.strip()
-    return f"{out[:70]}{' (with uncommitted changes)' if dirty else ''}"
+    return f"{out}{' with uncommitted changes' if dirty else ''}"
