@@ -139,6 +139,7 @@ def _describe_checkout(root: str) -> str:
                              capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return root
-    dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    # results files rewritten by an earlier benchmark of the same run do not count as changes
+    dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--",
+                            ".", ":!mbrl_helpers/results"], capture_output=True, text=True).stdout.strip()
     return f"{out}{' with uncommitted changes' if dirty else ''}"
