@@ -2,12 +2,15 @@
 
     python3 course.py run benchmarks/bench_dyna_q.py            # full run (about a minute)
     python3 course.py run benchmarks/bench_dyna_q.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_dyna_q.py --baseline /tmp/main-checkout
+        # also: Figure 8.2's CPU time here against another checkout, alternating (what a change costs)
 
 Prints a table and writes dyna_q.md and dyna_q.json to mbrl_helpers/results/.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import sys
 import time
@@ -20,10 +23,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
-from reference_dyna_q import dyna_q_plain  # noqa: E402
+from machine import cpu_seconds_here_and_there, machine_info, markdown_header, run_benchmark  # noqa: E402
 
 from mbrl_helpers import tabular, widgets  # noqa: E402
+from mbrl_helpers.dyna_q_reference import dyna_q_reference  # noqa: E402
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
 
 # Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
@@ -52,9 +55,10 @@ def figure_8_2(maze: GridMaze, runs: int, episodes: int) -> int:
 
 
 def figure_8_2_plain(maze: GridMaze, runs: int, episodes: int) -> None:
+    """The same runs in plain Python (mbrl_helpers.dyna_q_reference: same draws, same steps)."""
     for n in N_VALUES:
-        for run in range(runs):
-            dyna_q_plain(maze, n, episodes, seed=run)
+        for run_seed in tabular.run_seeds_from(0, runs):
+            dyna_q_reference(maze, n, episodes, int(run_seed))
 
 
 def slider_latency(k: int, runs: int, episodes: int) -> float:
@@ -80,7 +84,14 @@ def slider_move(k: int, runs: int, episodes: int) -> float:
     return elapsed
 
 
-def main(quick: bool) -> dict:
+FIGURE_8_2_SETUP = ("from mbrl_helpers import tabular; "
+                    "from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze; "
+                    "maze = GridMaze(DYNA_MAZE_LAYOUT)")
+FIGURE_8_2_STATEMENT = ("for n in (0, 5, 50): tabular.run_dyna_q(maze, planning_steps=n, episodes=50, "
+                        "runs=30, seed=0)")
+
+
+def main(quick: bool, baseline: str | None = None) -> dict:
     maze = GridMaze(DYNA_MAZE_LAYOUT)
     runs, episodes = (3, 5) if quick else (30, 50)
     repeats = 1 if quick else 5
@@ -116,6 +127,9 @@ def main(quick: bool) -> dict:
         "slider_move_precomputed_seconds": round(move, 4),
         "planning_updates_per_second": round(n_planning / planning_time),
     }
+    if baseline:
+        row["figure_8_2_against_baseline"] = cpu_seconds_here_and_there(
+            baseline, FIGURE_8_2_SETUP, FIGURE_8_2_STATEMENT)
     return row
 
 
@@ -137,6 +151,17 @@ def report(row: dict) -> str:
         f"| {row['slider_move_precomputed_seconds']:.3f} s |",
         f"| slider callback, k = 100, uncached (all runs + drawing) | {row['slider_k100_seconds']:.3f} s |",
         f"| planning updates per second (one thread) | {row['planning_updates_per_second']:,} |",
+    ]
+    if "figure_8_2_against_baseline" in row:
+        ab = row["figure_8_2_against_baseline"]
+        lines += [
+            f"| Figure 8.2 (30 runs x 50 episodes), CPU time, this checkout ({ab['this_checkout']}) "
+            f"| {ab['cpu_seconds_this_checkout']:.3f} s |",
+            f"| the same, baseline checkout ({ab['baseline']}), alternating processes "
+            f"| {ab['cpu_seconds_baseline']:.3f} s |",
+            f"| this / baseline (median of {ab['rounds']} rounds) | {ab['ratio_this_over_baseline']:.2f} |",
+        ]
+    lines += [
         "",
         "Speed goals: Figure 8.2 under 0.5 s after warm-up; at least 20x the plain reference;",
         "slider under 0.5 s. The notebook precomputes the 21 k values its slider offers (0, 5, ..., 100),",
@@ -146,4 +171,5 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_benchmark("dyna_q", main, report, sys.argv, schema=SCHEMA)
+    baseline = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
+    run_benchmark("dyna_q", functools.partial(main, baseline=baseline), report, sys.argv, schema=SCHEMA)

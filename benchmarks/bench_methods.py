@@ -50,14 +50,13 @@ CARTPOLE_MCTS = {"n_simulations": 100, "depth": 20, "c": 1.0}               # no
 def tabular_learner(method: int, planning_steps: int, runs: int, max_episodes: int) -> dict:
     """Dyna-Q (method DYNA_Q) or prioritized sweeping on the Dyna Maze until near-optimal."""
     maze = GridMaze(DYNA_MAZE_LAYOUT)
-    t = maze.tables()
-    limit = int(np.floor(FACTOR * maze.shortest_path_length()))
     seeds = run_seeds_from(0, runs)
-    args = (t.next_state, t.reward, t.terminated, t.start, method, limit, max_episodes,
-            planning_steps, BOOK["alpha"], BOOK["epsilon"], BOOK["gamma"], 1e-4)
-    sweeping.until_near_optimal_runs(*args, seeds[:1])     # compile (or load numba's cache)
+    settings = sweeping.SweepingSettings(planning_steps, BOOK["alpha"], BOOK["epsilon"], BOOK["gamma"],
+                                         theta=1e-4)
+    kwargs = {"settings": settings, "factor": FACTOR, "max_episodes": max_episodes}
+    sweeping.until_near_optimal_runs(maze, method, seeds[:1], **kwargs)  # compile (or load the cache)
     cpu = time.process_time()
-    out = sweeping.until_near_optimal_runs(*args, seeds)
+    out = sweeping.until_near_optimal_runs(maze, method, seeds, **kwargs)
     cpu = time.process_time() - cpu
     updates, steps, episodes = out[:, 0], out[:, 1], out[:, 2]
     solved = episodes > 0

@@ -2,6 +2,8 @@
 
     python3 course.py run benchmarks/bench_tabular_02.py            # full run (a minute or two)
     python3 course.py run benchmarks/bench_tabular_02.py --quick    # checks the code runs (CI)
+    python3 course.py run benchmarks/bench_tabular_02.py --baseline /tmp/main-checkout
+        # also: CPU time here against another checkout, alternating (what a change costs)
 
 Prints a table and writes tabular_02.md and tabular_02.json to mbrl_helpers/results/.
 Speed goal: all three experiments together in under 10 s after warm-up on 2 cores.
@@ -9,6 +11,7 @@ Speed goal: all three experiments together in under 10 s after warm-up on 2 core
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import sys
@@ -21,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
+from machine import cpu_seconds_here_and_there, machine_info, markdown_header, run_benchmark  # noqa: E402
 from reference_tabular_02 import dyna_q_plus_plain, updates_until_near_optimal_plain  # noqa: E402
 
 from mbrl_helpers import dyna_q_plus, sweeping, widgets  # noqa: E402
@@ -30,7 +33,7 @@ from mbrl_helpers.envs import make_blocking_maze, make_scaled_dyna_maze, make_sh
 # Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
 SCHEMA = 1
 
-AGENTS = (dyna_q_plus.DYNA_Q, dyna_q_plus.DYNA_Q_PLUS, dyna_q_plus.DYNA_Q_PLUS_ACT)
+AGENTS = dyna_q_plus.AGENTS
 KAPPA = 1e-3
 
 
@@ -105,7 +108,20 @@ def slider_uncached(kappa: float, runs: int, steps: int) -> float:
     return elapsed
 
 
-def main(quick: bool) -> dict:
+# What --baseline times in both checkouts: Example 8.4 at r = 1..4 (prioritized sweeping's
+# queue, Dyna-Q's episodes) and Figures 8.4 + 8.5 (Dyna-Q's and Dyna-Q+'s planning).
+AGAINST_BASELINE = {
+    "Example 8.4 at r = 1..4": ("from mbrl_helpers import sweeping",
+                    "sweeping.run_updates_until_near_optimal((1, 2, 3, 4), runs=30, seed=0)"),
+    "Figures 8.4 and 8.5": (
+        "from mbrl_helpers import dyna_q_plus as d, envs, widgets; "
+        "mazes = ((envs.make_blocking_maze(), 3000), (envs.make_shortcut_maze(), 6000))",
+        "for maze, steps in mazes: [d.run_changing_maze(maze, agent=a, steps=steps, runs=30, seed=0, "
+        "kappa=1e-3, **widgets.CHANGING_MAZE_SETTINGS) for a in (0, 1, 2)]"),
+}
+
+
+def main(quick: bool, baseline: str | None = None) -> dict:
     runs = 3 if quick else 30
     resolutions = (1, 2) if quick else (1, 2, 3, 4, 5, 6)
     repeats = 1 if quick else 3
@@ -127,7 +143,9 @@ def main(quick: bool) -> dict:
     plain_runs, plain_resolutions = (1, (1,)) if quick else (3, (1, 2))
     t_plain, _, _ = timed(lambda: plain_workload(plain_runs, plain_resolutions), 1)
     t_same, _, _ = timed(lambda: compiled_workload(plain_runs, plain_resolutions), repeats)
-    return {
+    against = {name: cpu_seconds_here_and_there(baseline, setup, statement)
+               for name, (setup, statement) in AGAINST_BASELINE.items()} if baseline else None
+    row = {
         "settings": {
             "runs": runs, "seed": 0, "repeats (median)": repeats,
             "figures 8.4/8.5": {**widgets.CHANGING_MAZE_SETTINGS, "kappa": KAPPA,
@@ -158,6 +176,9 @@ def main(quick: bool) -> dict:
         "compiled_same_workload_seconds": round(t_same, 4),
         "speedup_vs_plain_python": round(t_plain / t_same, 1),
     }
+    if against:
+        row["against_baseline"] = against
+    return row
 
 
 def report(row: dict) -> str:
@@ -191,6 +212,15 @@ def report(row: dict) -> str:
         f"| the same work, compiled | {row['compiled_same_workload_seconds']:.3f} s | | |",
         f"| speed-up over the plain reference (same work, same run) "
         f"| {row['speedup_vs_plain_python']:.0f}x | | |",
+    ]
+    for name, ab in row.get("against_baseline", {}).items():
+        lines += [
+            f"| {name}, CPU time, this checkout ({ab['this_checkout']}) / baseline "
+            f"({ab['baseline']}), alternating processes, median of {ab['rounds']} rounds "
+            f"| {ab['ratio_this_over_baseline']:.2f} "
+            f"| {ab['cpu_seconds_this_checkout']:.3f} s / {ab['cpu_seconds_baseline']:.3f} s | |",
+        ]
+    lines += [
         "",
         "Speed goal: the three experiments together under 10 s after warm-up on this 2-core",
         "machine; a slider move under 0.5 s. Times are medians over the repeats, after numba's",
@@ -202,4 +232,6 @@ def report(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    run_benchmark("tabular_02", main, report, sys.argv, schema=SCHEMA)
+    baseline = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
+    run_benchmark("tabular_02", functools.partial(main, baseline=baseline), report, sys.argv,
+                  schema=SCHEMA)

@@ -104,3 +104,67 @@ def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> 
         results = results_dir()
         (results / f"{name}.md").write_text(text + "\n")
         (results / f"{name}.json").write_text(json.dumps(row, indent=2) + "\n")
+
+
+def cpu_seconds_here_and_there(baseline: str, setup: str, statement: str, *, rounds: int = 3,
+                               repeats: int = 3) -> dict:
+    """CPU seconds of `statement` with this checkout's mbrl_helpers and with baseline's, alternating.
+
+    baseline: the root of another checkout of the course (e.g. `git worktree add /tmp/base main`).
+    Each round times the statement in a fresh process per checkout (best of `repeats` after
+    one warm-up run, CPU time of all threads), so both sides see the same machine load;
+    the rounds' medians are returned with their ratio. What a change of the code costs or
+    saves, measured in one run: compare the ratio, not the seconds, across machines.
+    """
+    import json
+    import statistics
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parents[1])
+    child = textwrap.dedent(f"""
+        import json, time
+        {setup}
+        def run():
+            {statement}
+        run()
+        times = []
+        for _ in range({repeats}):
+            start = time.process_time()
+            run()
+            times.append(time.process_time() - start)
+        print(json.dumps(min(times)))
+    """)
+
+    def seconds(root: str) -> float:
+        env = {**os.environ, "PYTHONPATH": root}
+        out = subprocess.run([sys.executable, "-c", child], env=env, cwd=root, check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    times_here, times_there = [], []
+    for _ in range(rounds):
+        times_there.append(seconds(baseline))
+        times_here.append(seconds(here))
+    here_s, there_s = statistics.median(times_here), statistics.median(times_there)
+    return {"baseline": _describe_checkout(baseline), "this_checkout": _describe_checkout(here),
+            "statement": statement, "rounds": rounds,
+            "cpu_seconds_this_checkout": round(here_s, 4), "cpu_seconds_baseline": round(there_s, 4),
+            "ratio_this_over_baseline": round(here_s / there_s, 3)}
+
+
+def _describe_checkout(root: str) -> str:
+    """root's git commit (short hash and date) if it is a git checkout, else the path."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", root, "log", "-1", "--format=commit %h of %cs"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return root
+    # results files rewritten by an earlier benchmark of the same run do not count as changes
+    dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--",
+                            ".", ":!mbrl_helpers/results"], capture_output=True, text=True).stdout.strip()
+    return f"{out}{' with uncommitted changes' if dirty else ''}"

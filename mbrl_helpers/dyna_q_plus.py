@@ -12,10 +12,14 @@ footnote), so planning can reach it.
 
 Three agents share one compiled loop, chosen by `agent`:
 
-    DYNA_Q            Dyna-Q as in notebook 01 (model of tried pairs only)
-    DYNA_Q_PLUS       bonus on planned rewards (the book's Dyna-Q+)
-    DYNA_Q_PLUS_ACT   Exercise 8.4's variant: same model, bonus only in action
-                      selection (greedy on Q(s, a) + kappa * sqrt(tau(s, a)))
+    Agent.DYNA_Q            Dyna-Q as in notebook 01 (model of tried pairs only;
+                            it plans with tabular.planning)
+    Agent.DYNA_Q_PLUS       bonus on planned rewards (the book's Dyna-Q+)
+    Agent.DYNA_Q_PLUS_ACT   Exercise 8.4's variant: same model, bonus only in action
+                            selection (greedy on Q(s, a) + kappa * sqrt(tau(s, a)))
+
+(agents.Agent names every kind of agent once; DYNA_Q, DYNA_Q_PLUS and
+DYNA_Q_PLUS_ACT here are its members.)
 
 The world is continuing: on reaching the goal the agent is put back at S and
 the step count goes on; after `switch_step` real steps the maze's walls change.
@@ -25,22 +29,24 @@ the step count goes on; after `switch_step` real steps the maze's walls change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
+from mbrl_helpers.agents import Agent, as_agent
 from mbrl_helpers.compiled import (
     RNG_STATE_BYTES,
     bounds_checked_from_python,
+    checked,
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.envs import ChangingMaze, maze_pair_tables
+from mbrl_helpers.envs import ChangingMaze, ChangingMazeTables, maze_pair_tables
 from mbrl_helpers.tabular import (
     N_ACTIONS,
     SLICE_UPDATES,
     TabularModel,
-    _check_agent_params,
     argmax_random_tie,
     epsilon_greedy,
     planning,
@@ -48,10 +54,19 @@ from mbrl_helpers.tabular import (
     random_index,
     run_seeds_from,
 )
-from mbrl_helpers.validation import check_int, check_number
+from mbrl_helpers.validation import (
+    check_agent_params,
+    check_array,
+    check_indices,
+    check_int,
+    check_number,
+    check_table,
+    check_unit_interval,
+)
 
-DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT = 0, 1, 2
-AGENT_NAMES = {DYNA_Q: "Dyna-Q", DYNA_Q_PLUS: "Dyna-Q+", DYNA_Q_PLUS_ACT: "Dyna-Q+ (bonus in action choice)"}
+DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT = Agent.DYNA_Q, Agent.DYNA_Q_PLUS, Agent.DYNA_Q_PLUS_ACT
+AGENTS = (DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT)
+AGENT_NAMES = {agent: agent.label for agent in AGENTS}
 
 
 @njit(cache=True)
@@ -61,7 +76,7 @@ def bonus_reward(r: float, kappa: float, tau: float) -> float:
 
 
 @njit(cache=True)
-def plus_planning(
+def plus_planning(  # noqa: PLR0913 - compiled: arrays passed singly, no record to unpack
     q: np.ndarray,
     m_next: np.ndarray,
     m_reward: np.ndarray,
@@ -81,13 +96,12 @@ def plus_planning(
     4 actions (untried ones are modelled as "stay, reward 0"), then makes a
     Q-learning update with reward m_reward[s, a] + kappa * sqrt(now - last_tried[s, a]).
     Model arrays m_next, m_reward, m_term, last_tried: (n_states, 4); now: real
-    steps so far. q (n_states, 4) is updated in place. The bonus is written out
-    (it is bonus_reward) to keep the loop free of calls.
+    steps so far. q (n_states, 4) is updated in place.
     """
     for _ in range(n):
         s = seen_states[random_index(n_seen)]
         a = random_index(N_ACTIONS)
-        r = m_reward[s, a] + kappa * np.sqrt(now - last_tried[s, a])
+        r = bonus_reward(m_reward[s, a], kappa, now - last_tried[s, a])
         q_learning_update(q, s, a, r, m_next[s, a], m_term[s, a], alpha, gamma)
 
 
@@ -97,12 +111,12 @@ _T, _STATE, _LAYOUT, _GOALS, _OWED, _S_NEXT, _DONE = range(7)
 
 
 @njit(cache=True)
-def _changing_maze_advance(
+def _changing_maze_advance(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
     planning_steps, kappa, alpha, epsilon, gamma, q, m_next, m_reward, m_term, last_tried, seen,
     seen_states, n_seen, cumulative, progress, budget,
 ):
-    """changing_maze_run's loop, resumable: about `budget` updates (real or planned), then return.
+    """One agent's life in a changing maze, resumable: about `budget` updates (real or planned), then return.
 
     The model arrays, cumulative and progress (7,) int64 carry the life over between
     calls; stopping inside a real step's planning and continuing draws exactly the same
@@ -125,7 +139,7 @@ def _changing_maze_advance(
             # act: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
             if agent == DYNA_Q_PLUS_ACT:
                 for b in range(N_ACTIONS):
-                    scores[b] = q[s, b] + kappa * np.sqrt(t - last_tried[s, b])
+                    scores[b] = bonus_reward(q[s, b], kappa, t - last_tried[s, b])
                 if np.random.random() < epsilon:  # noqa: NPY002 - numba knows only the legacy API
                     a = random_index(N_ACTIONS)
                 else:
@@ -186,47 +200,12 @@ def _new_life(n_states: int, total_steps: int, start: int) -> tuple[np.ndarray, 
             np.zeros(total_steps, dtype=np.int64), progress)
 
 
-def changing_maze_run(
-    next_state: np.ndarray,
-    reward: np.ndarray,
-    terminated: np.ndarray,
-    walls_after: np.ndarray,
-    start: int,
-    switch_step: int,
-    total_steps: int,
-    agent: int,
-    planning_steps: int,
-    kappa: float,
-    alpha: float,
-    epsilon: float,
-    gamma: float,
-    q: np.ndarray,
-) -> np.ndarray:
-    """One agent's life in a maze that changes after switch_step real steps.
-
-    next_state, reward, terminated: (2, n_states, 4), the maze before [0] and
-    after [1] the switch. walls_after: (n_states,) bool, walls of the second
-    layout (an agent walled in at the switch is moved to S). q: (n_states, 4),
-    updated in place. Returns (total_steps,) int64: cumulative reward (goals
-    reached) after each real step. Draws from numba's generator as seeded
-    (tabular.seed_numba); computed in slices, so Ctrl-C stops it.
-
-    The model is written out as local arrays, and planning inline, for speed
-    (see tabular.planning).
-    """
-    life = _new_life(next_state.shape[1], total_steps, start)
-    while life[-1][_T] < total_steps:
-        _changing_maze_advance(next_state, reward, terminated, walls_after, start, switch_step,
-                               total_steps, agent, planning_steps, kappa, alpha, epsilon, gamma, q,
-                               *life, SLICE_UPDATES)
-    return life[-2]
-
-
 @njit(cache=True, parallel=True)
-def _changing_maze_slice(next_state, reward, terminated, walls_after, start, switch_step,
-                         total_steps, agent, planning_steps, kappa, alpha, epsilon, gamma,
-                         run_seeds, rng_states, q, m_next, m_reward, m_term, last_tried, seen,
-                         seen_states, n_seen, cumulative, progress, budget):
+def _changing_maze_slice(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
+    next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
+    planning_steps, kappa, alpha, epsilon, gamma, run_seeds, rng_states, q, m_next, m_reward,
+    m_term, last_tried, seen, seen_states, n_seen, cumulative, progress, budget,
+):
     """Advance every run by about `budget` updates, each on its own saved generator state."""
     for run in prange(run_seeds.shape[0]):
         if progress[run, _T] >= total_steps:
@@ -248,28 +227,27 @@ def _changing_maze_slice(next_state, reward, terminated, walls_after, start, swi
     return going
 
 
-def changing_maze_runs(
-    next_state: np.ndarray,
-    reward: np.ndarray,
-    terminated: np.ndarray,
-    walls_after: np.ndarray,
-    start: int,
-    switch_step: int,
-    total_steps: int,
-    agent: int,
-    planning_steps: int,
-    kappa: float,
-    alpha: float,
-    epsilon: float,
-    gamma: float,
-    run_seeds: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """changing_maze_run for each seed in run_seeds (runs,), in parallel, in slices.
+class PlusSettings(NamedTuple):
+    """One Dyna-Q / Dyna-Q+ agent's settings, as run_changing_maze documents them."""
+
+    agent: Agent
+    planning_steps: int
+    kappa: float
+    alpha: float
+    epsilon: float
+    gamma: float
+
+
+def _changing_maze_runs(tables: ChangingMazeTables, switch_step: int, total_steps: int,
+                        settings: PlusSettings, run_seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One agent's life for each seed in run_seeds (runs,), in parallel, in slices.
 
     Returns cumulative reward (runs, total_steps) int64 and final q (runs, n_states, 4).
     Each run seeds its own generator first and keeps its state between slices, so
     results depend neither on threads nor on slicing.
     """
+    next_state, reward, terminated, walls_after, start = tables
+    agent, planning_steps, kappa, alpha, epsilon, gamma = settings
     runs, n_states = run_seeds.shape[0], next_state.shape[1]
     q = np.zeros((runs, n_states, N_ACTIONS))
     lives = [np.stack(arrays) for arrays in zip(
@@ -277,7 +255,7 @@ def changing_maze_runs(
     rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
     budget = max(1, SLICE_UPDATES // runs)
     while _changing_maze_slice(next_state, reward, terminated, walls_after, start, switch_step,
-                               total_steps, agent, planning_steps, kappa, alpha, epsilon, gamma,
+                               total_steps, int(agent), planning_steps, kappa, alpha, epsilon, gamma,
                                run_seeds, rng_states, q, *lives, budget):
         pass  # back in Python between slices: KeyboardInterrupt lands here
     return lives[-2], q
@@ -295,7 +273,7 @@ class ChangingMazeResult:
     cumulative_reward: np.ndarray
     q: np.ndarray
     run_seeds: np.ndarray
-    agent: int
+    agent: Agent
     kappa: float
     planning_steps: int
     switch_step: int
@@ -325,7 +303,7 @@ class ChangingMazeResult:
 def run_changing_maze(
     maze: ChangingMaze,
     *,
-    agent: int,
+    agent: Agent | int | str,
     steps: int,
     runs: int,
     seed: int,
@@ -338,25 +316,54 @@ def run_changing_maze(
     """Run `runs` independent agents for `steps` real steps in a changing maze.
 
     maze: a ChangingMaze (e.g. envs.make_blocking_maze()); its switch_step is used.
-    agent: DYNA_Q, DYNA_Q_PLUS or DYNA_Q_PLUS_ACT. kappa (>= 0): bonus weight,
+    agent: Agent.DYNA_Q, DYNA_Q_PLUS or DYNA_Q_PLUS_ACT (or its name, e.g. "DYNA_Q_PLUS").
+    kappa (>= 0): bonus weight,
     ignored by DYNA_Q. Same seed, same result.
     """
     if not isinstance(maze, ChangingMaze):
         raise TypeError(f"maze must be a ChangingMaze, got {type(maze).__name__}")
-    if agent not in AGENT_NAMES:
-        raise ValueError(f"agent must be DYNA_Q (0), DYNA_Q_PLUS (1) or DYNA_Q_PLUS_ACT (2), got {agent!r}")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    agent = as_agent(agent, AGENTS)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_number("kappa", kappa, low=0)
     check_int("steps", steps, low=1)
     check_int("runs", runs, low=1)
-    next_state, reward, terminated, walls_after, start = maze_pair_tables(maze)
     run_seeds = run_seeds_from(seed, runs)
-    cumulative, q = changing_maze_runs(
-        next_state, reward, terminated, walls_after, start, maze.switch_step, steps, agent,
-        planning_steps, float(kappa), float(alpha), float(epsilon), float(gamma), run_seeds,
-    )
+    settings = PlusSettings(agent, int(planning_steps), float(kappa), float(alpha), float(epsilon),
+                            float(gamma))
+    cumulative, q = _changing_maze_runs(maze_pair_tables(maze), maze.switch_step, steps, settings,
+                                        run_seeds)
     return ChangingMazeResult(cumulative, q, run_seeds, agent, float(kappa), planning_steps, maze.switch_step)
 
+
+# -- checks on calls from Python (compiled callers skip them) -----------------------------
+def _check_plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen, n, now,
+                         kappa, alpha, gamma):
+    q = check_array("q", q, 2)
+    n_states = q.shape[0]
+    check_table("q", q, (n_states, N_ACTIONS), np.float64)
+    check_table("m_next", m_next, (n_states, N_ACTIONS), np.int64)
+    check_table("m_reward", m_reward, (n_states, N_ACTIONS), np.float64)
+    check_table("m_term", m_term, (n_states, N_ACTIONS), np.bool_)
+    check_table("last_tried", last_tried, (n_states, N_ACTIONS), np.int64)
+    check_table("seen_states", seen_states, (n_states,), np.int64)
+    check_int("n_seen", n_seen, low=0, high=n_states)
+    check_int("n", n, low=0)
+    if n > 0 and n_seen < 1:
+        raise ValueError("n_seen must be >= 1 to plan: no state has been seen yet")
+    seen = seen_states[:n_seen]
+    check_indices("seen_states", seen, 0, n_states - 1, "state indices")
+    # every action of a seen state is modelled (untried ones as "stay, reward 0")
+    check_indices("m_next", m_next[seen], 0, n_states - 1, "state indices for every seen state")
+    check_int("now", now, low=0)
+    if seen.size and last_tried[seen].max() > now:
+        raise ValueError(f"now ({now}) must be >= last_tried of every seen pair "
+                         f"(got {last_tried[seen].max()}): tau = now - last_tried")
+    check_number("kappa", kappa, low=0)
+    check_unit_interval("alpha", alpha)
+    check_unit_interval("gamma", gamma)
+
+
+checked(_check_plus_planning)(plus_planning)
 
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.

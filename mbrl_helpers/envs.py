@@ -388,13 +388,28 @@ class ChangingMaze(GridMaze):
         return observation, reward, terminated, truncated, info
 
 
-def maze_pair_tables(maze: ChangingMaze) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """(next_state, reward, terminated) as (2, n_states, 4) arrays, walls after (n_states,), start."""
+class ChangingMazeTables(NamedTuple):
+    """A changing maze as tables, what maze_pair_tables returns.
+
+    next_state, reward, terminated: (2, n_states, 4), the maze before [0] and after [1]
+    the switch. walls_after: (n_states,) bool, walls of the second layout (an agent
+    walled in at the switch is moved to S). start: the start state of both layouts.
+    """
+
+    next_state: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    walls_after: np.ndarray
+    start: int
+
+
+def maze_pair_tables(maze: ChangingMaze) -> ChangingMazeTables:
+    """A changing maze's two layouts as stacked tables (see ChangingMazeTables)."""
     before, after = (GridMaze(layout).tables() for layout in maze.layouts)
     if before.start != after.start:
         raise ValueError("the two layouts of a changing maze must have the same start")
     walls_after = GridMaze(maze.layouts[1]).walls.ravel().copy()
-    return (
+    return ChangingMazeTables(
         np.stack([before.next_state, after.next_state]),
         np.stack([before.reward, after.reward]),
         np.stack([before.terminated, after.terminated]),

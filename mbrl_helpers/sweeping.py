@@ -9,10 +9,13 @@ pairs the model says lead into it. Updates flow backwards from wherever values
 just changed.
 
     pq_push / pq_pop      an indexed binary max-heap of (s, a) pairs
-    prioritized_sweeping_episode, dyna_q_episode   one episode of each agent
-    until_near_optimal    episodes until the greedy path is within a factor
-                          (1.2) of the shortest path; counts Q updates
-    run_updates_until_near_optimal   many runs, per maze resolution (Example 8.4)
+    prioritized_sweeping_episode   one episode of prioritized sweeping (it plans
+                          with pq_pop and pq_push)
+    dyna_q_episode        one episode of Dyna-Q: tabular.dyna_q_episodes itself
+    run_updates_until_near_optimal   many runs, per maze resolution (Example 8.4):
+                          episodes until the greedy path is within a factor
+                          (1.2) of the shortest path, counting Q updates
+    where_updates_go      one agent's maps of real visits and Q updates
 
 A pair (s, a) is encoded as the integer s * 4 + a throughout. Following the
 book's box, prioritized sweeping updates Q only in planning (the real step goes
@@ -23,29 +26,45 @@ step. Both counts below include every Q update made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
+from mbrl_helpers.agents import Agent, as_agent
 from mbrl_helpers.compiled import (
     RNG_STATE_BYTES,
     bounds_checked_from_python,
+    checked,
     restore_rng_state,
     save_rng_state,
 )
-from mbrl_helpers.envs import ChangingMaze, GridMaze, make_scaled_dyna_maze
+from mbrl_helpers.envs import ChangingMaze, GridMaze, MazeTables, make_scaled_dyna_maze
 from mbrl_helpers.tabular import (
     N_ACTIONS,
+    TabularModel,
+    check_dyna_q_episodes,
+    dyna_q_episodes,
     epsilon_greedy,
     q_learning_update,
-    random_index,
     row_max,
     run_seeds_from,
+    seed_numba,
 )
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+from mbrl_helpers.validation import (
+    SEED_MAX,
+    check_agent_params,
+    check_array,
+    check_index,
+    check_indices,
+    check_int,
+    check_number,
+    check_table,
+)
 
-PRIORITIZED_SWEEPING, DYNA_Q = 0, 1
-METHOD_NAMES = {PRIORITIZED_SWEEPING: "prioritized sweeping", DYNA_Q: "Dyna-Q"}
+# The two agents compared (agents.Agent names every kind of agent once).
+PRIORITIZED_SWEEPING, DYNA_Q = Agent.PRIORITIZED_SWEEPING, Agent.DYNA_Q
+METHOD_NAMES = {agent: agent.label for agent in (PRIORITIZED_SWEEPING, DYNA_Q)}
 # Room for the pairs leading into a cell. In a grid maze there are at most 4: in each
 # direction either the neighbour there moves in, or the cell itself bumps into a wall.
 MAX_PREDECESSORS = 8
@@ -143,8 +162,10 @@ def greedy_within(next_state: np.ndarray, terminated: np.ndarray, start: int,
     return False
 
 
-@njit(cache=True)
-def prioritized_sweeping_episode(
+# _nrt=False: the episode allocates nothing, so it needs no reference counting; counting the
+# references to the queue's arrays on every pq_push and pq_pop would cost a third of its time.
+@njit(cache=True, _nrt=False)
+def prioritized_sweeping_episode(  # noqa: PLR0913 - compiled: a record of arrays would cost refcounting
     next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
     q: np.ndarray, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
     pred: np.ndarray, n_pred: np.ndarray,
@@ -184,31 +205,10 @@ def prioritized_sweeping_episode(
         p = abs(target - q[s, a])
         if p > theta:
             pq_push(heap, prio, pos, size, s * N_ACTIONS + a, p)
-        # planning: the queue operations are pq_pop and pq_push written out, since
-        # calls passing arrays cost more than the work here (see tabular.planning)
-        n_queued = size[0]
-        for _ in range(planning_steps):
-            if n_queued == 0:
+        for _ in range(planning_steps):                     # planning, most urgent first
+            if size[0] == 0:
                 break
-            pair = heap[0]  # pop the most urgent pair
-            pos[pair] = -1
-            n_queued -= 1
-            if n_queued > 0:
-                moved, moved_p = heap[n_queued], prio[n_queued]
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= n_queued:
-                        break
-                    if child + 1 < n_queued and prio[child + 1] > prio[child]:
-                        child += 1
-                    if prio[child] <= moved_p:
-                        break
-                    heap[i], prio[i] = heap[child], prio[child]
-                    pos[heap[i]] = i
-                    i = child
-                heap[i], prio[i] = moved, moved_p
-                pos[moved] = i
+            pair, _ = pq_pop(heap, prio, pos, size)
             ps, pa = pair // N_ACTIONS, pair % N_ACTIONS
             q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
             updates += 1
@@ -221,24 +221,8 @@ def prioritized_sweeping_episode(
                     continue
                 target = m_reward[bs, ba] if m_term[bs, ba] else m_reward[bs, ba] + gamma * value
                 p = abs(target - q[bs, ba])
-                if p <= theta:
-                    continue
-                i = pos[before]
-                if i < 0:  # not queued: append at the end
-                    i = n_queued
-                    n_queued += 1
-                elif p <= prio[i]:  # queued with a larger priority already
-                    continue
-                while i > 0:  # sift up
-                    parent = (i - 1) // 2
-                    if prio[parent] >= p:
-                        break
-                    heap[i], prio[i] = heap[parent], prio[parent]
-                    pos[heap[i]] = i
-                    i = parent
-                heap[i], prio[i] = before, p
-                pos[before] = i
-        size[0] = n_queued
+                if p > theta:
+                    pq_push(heap, prio, pos, size, before, p)
         s = s_next
         steps += 1
         if done:
@@ -246,55 +230,27 @@ def prioritized_sweeping_episode(
 
 
 @njit(cache=True)
-def dyna_q_episode(
+def dyna_q_episode(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
     q: np.ndarray, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
     seen_states: np.ndarray, n_seen: np.ndarray,
     planning_steps: int, alpha: float, epsilon: float, gamma: float,
     visits: np.ndarray, updates_at: np.ndarray,
 ) -> tuple[int, int]:
-    """One episode of Dyna-Q (as tabular.dyna_q_episodes), counting updates per state.
+    """One episode of Dyna-Q: tabular.dyna_q_episodes itself, counting updates per state.
 
     m_next (n_states, 4) is -1 for untried pairs; seen_states/n_seen (1,) as in
-    tabular.TabularModel. Returns (real steps, Q updates) of the episode.
+    tabular.TabularModel. Returns (real steps, Q updates) of the episode: each
+    real step makes one direct and planning_steps planned updates.
     """
-    s = start
-    steps = 0
-    updates = 0
-    while True:
-        a = epsilon_greedy(q[s], epsilon)
-        s_next = next_state[s, a]
-        r = reward[s, a]
-        done = terminated[s, a]
-        visits[s] += 1
-        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
-        updates += 1
-        updates_at[s] += 1
-        if row_max(m_next[s]) < 0:
-            seen_states[n_seen[0]] = s
-            n_seen[0] += 1
-        m_next[s, a] = s_next
-        m_reward[s, a] = r
-        m_term[s, a] = done
-        for _ in range(planning_steps):
-            ps = seen_states[random_index(n_seen[0])]
-            n_tried = 0
-            for b in range(N_ACTIONS):
-                if m_next[ps, b] >= 0:
-                    n_tried += 1
-            pick = random_index(n_tried)
-            pa = 0
-            while m_next[ps, pa] < 0 or pick > 0:
-                if m_next[ps, pa] >= 0:
-                    pick -= 1
-                pa += 1
-            q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
-            updates += 1
-            updates_at[ps] += 1
-        s = s_next
-        steps += 1
-        if done:
-            return steps, updates
+    model = TabularModel(m_next, m_reward, m_term, seen_states, n_seen)
+    steps = dyna_q_episodes(next_state, reward, terminated, start, q, model, planning_steps, 1,
+                            alpha, epsilon, gamma, _NO_STEP_LIMIT, -1, visits, updates_at)[0]
+    return steps, steps * (1 + planning_steps)
+
+
+# Example 8.4's episodes end only at the goal (max_episodes bounds the run instead).
+_NO_STEP_LIMIT = 2**62
 
 
 # An agent's progress between slices: Q updates, real steps, episodes done, and the episode
@@ -303,12 +259,12 @@ _UPDATES, _STEPS, _EPISODES, _RESULT = range(4)
 
 
 @njit(cache=True)
-def _until_near_optimal_advance(
+def _until_near_optimal_advance(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, start, method, path_limit, max_episodes, planning_steps,
     alpha, epsilon, gamma, theta, visits, updates_at, q, m_next, m_reward, m_term, pred, n_pred,
     heap, prio, pos, size, seen_states, n_seen, progress, budget,
 ):
-    """until_near_optimal's episodes, resumable: whole episodes until about `budget` updates
+    """_until_near_optimal's episodes, resumable: whole episodes until about `budget` updates
     and steps were spent, then return (state in the arrays and progress (4,) int64)."""
     work = 0
     while progress[_RESULT] == 0 and work < budget:
@@ -348,12 +304,19 @@ def _new_agent(n_states: int) -> list[np.ndarray]:
 SLICE_WORK = 1 << 20
 
 
-def until_near_optimal(
-    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
-    method: int, path_limit: int, max_episodes: int,
-    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
-    visits: np.ndarray, updates_at: np.ndarray,
-) -> tuple[int, int, int]:
+class SweepingSettings(NamedTuple):
+    """An Example 8.4 agent's settings, as run_updates_until_near_optimal documents them."""
+
+    planning_steps: int
+    alpha: float
+    epsilon: float
+    gamma: float
+    theta: float
+
+
+def _until_near_optimal(tables: MazeTables, method: Agent, path_limit: int, max_episodes: int,
+                        settings: SweepingSettings, visits: np.ndarray,
+                        updates_at: np.ndarray) -> tuple[int, int, int]:
     """Episodes of one agent until its greedy path reaches the goal in <= path_limit steps.
 
     method: PRIORITIZED_SWEEPING or DYNA_Q. The path is checked after every
@@ -362,17 +325,16 @@ def until_near_optimal(
     is -1 if max_episodes passed without success. Draws from numba's generator as
     seeded; computed in slices of whole episodes, so Ctrl-C stops it.
     """
-    agent = _new_agent(next_state.shape[0])
+    agent = _new_agent(tables.next_state.shape[0])
     progress = agent[-1]
     while progress[_RESULT] == 0:
-        _until_near_optimal_advance(next_state, reward, terminated, start, method, path_limit,
-                                    max_episodes, planning_steps, alpha, epsilon, gamma, theta,
+        _until_near_optimal_advance(*tables, int(method), path_limit, max_episodes, *settings,
                                     visits, updates_at, *agent, SLICE_WORK)
     return int(progress[_UPDATES]), int(progress[_STEPS]), int(progress[_RESULT])
 
 
 @njit(cache=True, parallel=True)
-def _until_near_optimal_slice(
+def _until_near_optimal_slice(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, start, method, path_limit, max_episodes, planning_steps,
     alpha, epsilon, gamma, theta, run_seeds, rng_states, visits, updates_at, q, m_next,
     m_reward, m_term, pred, n_pred, heap, prio, pos, size, seen_states, n_seen, progress,
@@ -400,15 +362,12 @@ def _until_near_optimal_slice(
     return going
 
 
-def until_near_optimal_runs(
-    next_state: np.ndarray, reward: np.ndarray, terminated: np.ndarray, start: int,
-    method: int, path_limit: int, max_episodes: int,
-    planning_steps: int, alpha: float, epsilon: float, gamma: float, theta: float,
-    run_seeds: np.ndarray,
-) -> np.ndarray:
-    """until_near_optimal for each seed (runs,), in parallel and in slices; (runs, 3) int64
+def _until_near_optimal_runs(tables: MazeTables, method: Agent, path_limit: int, max_episodes: int,
+                             settings: SweepingSettings, run_seeds: np.ndarray) -> np.ndarray:
+    """_until_near_optimal for each seed (runs,), in parallel and in slices; (runs, 3) int64
     rows (Q updates, real steps, episodes). Each run seeds its own generator first and
     keeps its state between slices, so results depend neither on threads nor on slicing."""
+    next_state = tables.next_state
     runs, n_states = run_seeds.shape[0], next_state.shape[0]
     visits = np.zeros((runs, n_states), dtype=np.int64)
     updates_at = np.zeros((runs, n_states), dtype=np.int64)
@@ -416,12 +375,36 @@ def until_near_optimal_runs(
                                                  strict=True)]
     rng_states = np.zeros((runs, RNG_STATE_BYTES), dtype=np.uint8)
     budget = max(1, SLICE_WORK // runs)
-    while _until_near_optimal_slice(next_state, reward, terminated, start, method, path_limit,
-                                    max_episodes, planning_steps, alpha, epsilon, gamma, theta,
+    while _until_near_optimal_slice(*tables, int(method), path_limit, max_episodes, *settings,
                                     run_seeds, rng_states, visits, updates_at, *agents, budget):
         pass  # back in Python between slices: KeyboardInterrupt lands here
     progress = agents[-1]
     return progress[:, [_UPDATES, _STEPS, _RESULT]].copy()
+
+
+def until_near_optimal_runs(maze: GridMaze, method: Agent | int | str, run_seeds: np.ndarray, *,
+                            settings: SweepingSettings, factor: float = 1.2,
+                            max_episodes: int = 10_000) -> np.ndarray:
+    """Agents of one kind on one maze, each until near-optimal (as in Example 8.4).
+
+    method: PRIORITIZED_SWEEPING or DYNA_Q; run_seeds (runs,) int, one per agent
+    (e.g. tabular.run_seeds_from). An agent is done when, after an episode, its
+    greedy path reaches the goal in at most factor x the shortest path. Returns
+    (runs, 3) int64 rows (Q updates, real steps, episodes); episodes is -1 where
+    max_episodes passed first.
+    """
+    method = as_agent(method, tuple(METHOD_NAMES), "method")
+    if not isinstance(maze, GridMaze) or isinstance(maze, ChangingMaze):
+        raise TypeError(f"maze must be a GridMaze whose walls stay put, got {type(maze).__name__}")
+    if not isinstance(settings, SweepingSettings):
+        raise TypeError(f"settings must be a SweepingSettings, got {type(settings).__name__}")
+    _check_sweeping_params(*settings, factor)
+    check_int("max_episodes", max_episodes, low=1)
+    run_seeds = check_array("run_seeds", np.asarray(run_seeds), 1, "i").astype(np.int64)
+    check_indices("run_seeds", run_seeds, 0, SEED_MAX, "seeds")
+    settings = SweepingSettings(int(settings.planning_steps), *(float(x) for x in settings[1:]))
+    return _until_near_optimal_runs(maze.tables(), method, _path_limit(maze, factor), max_episodes,
+                                    settings, run_seeds)
 
 
 # -- experiments -----------------------------------------------------------------
@@ -445,10 +428,7 @@ def goal_distance(maze: GridMaze) -> np.ndarray:
 
 def _check_sweeping_params(planning_steps: int, alpha: float, epsilon: float, gamma: float,
                            theta: float, factor: float) -> None:
-    check_int("planning_steps", planning_steps, low=0, high=2**62)
-    check_unit_interval("alpha", alpha, low_open=True)
-    check_unit_interval("epsilon", epsilon)
-    check_unit_interval("gamma", gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_number("theta", theta, low=0)
     # "greedy path within factor x optimal": beyond a million x it is no criterion at all
     check_number("factor", factor, low=1, high=1e6)
@@ -517,6 +497,8 @@ def run_updates_until_near_optimal(
     for r in resolutions:
         check_int("resolution", r, low=1)
     run_seeds = run_seeds_from(seed, runs)
+    settings = SweepingSettings(int(planning_steps), float(alpha), float(epsilon), float(gamma),
+                                float(theta))
     shape = (len(resolutions), runs)
     updates = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
     steps = {name: np.zeros(shape, dtype=np.int64) for name in METHOD_NAMES.values()}
@@ -529,11 +511,7 @@ def run_updates_until_near_optimal(
         n_states.append(len(maze.open_states()))
         shortest.append(maze.shortest_path_length())
         for method, name in METHOD_NAMES.items():
-            out = until_near_optimal_runs(
-                tables.next_state, tables.reward, tables.terminated, tables.start, method, limit,
-                max_episodes, planning_steps, float(alpha), float(epsilon), float(gamma), float(theta),
-                run_seeds,
-            )
+            out = _until_near_optimal_runs(tables, method, limit, max_episodes, settings, run_seeds)
             updates[name][i], steps[name][i], episodes[name][i] = out[:, 0], out[:, 1], out[:, 2]
     return SweepingResult(np.array(resolutions), np.array(n_states), np.array(shortest),
                           updates, steps, episodes, run_seeds)
@@ -541,7 +519,7 @@ def run_updates_until_near_optimal(
 
 def where_updates_go(
     maze: GridMaze,
-    method: int,
+    method: Agent | int | str,
     *,
     seed: int,
     planning_steps: int = 5,
@@ -557,26 +535,122 @@ def where_updates_go(
     Returns visits (n_rows, n_cols) real visits per cell, updates_at
     (n_rows, n_cols) Q updates of pairs in each cell, and the total updates.
     """
-    if method not in METHOD_NAMES:
-        raise ValueError(f"method must be PRIORITIZED_SWEEPING (0) or DYNA_Q (1), got {method!r}")
+    method = as_agent(method, tuple(METHOD_NAMES), "method")
     _check_sweeping_params(planning_steps, alpha, epsilon, gamma, theta, factor)
     if not isinstance(maze, GridMaze) or isinstance(maze, ChangingMaze):
         raise TypeError(f"maze must be a GridMaze whose walls stay put, got {type(maze).__name__}")
     tables = maze.tables()
     (run_seed,) = run_seeds_from(seed, 1)
-    from mbrl_helpers.tabular import seed_numba
-
     seed_numba(run_seed)
     visits = np.zeros(maze.n_states, dtype=np.int64)
     updates_at = np.zeros(maze.n_states, dtype=np.int64)
-    total, _, _ = until_near_optimal(
-        tables.next_state, tables.reward, tables.terminated, tables.start, method,
-        _path_limit(maze, factor), max_episodes, planning_steps, float(alpha), float(epsilon),
-        float(gamma), float(theta), visits, updates_at,
-    )
+    settings = SweepingSettings(int(planning_steps), float(alpha), float(epsilon), float(gamma),
+                                float(theta))
+    total, _, _ = _until_near_optimal(tables, method, _path_limit(maze, factor), max_episodes,
+                                      settings, visits, updates_at)
     shape = (maze.n_rows, maze.n_cols)
     return visits.reshape(shape), updates_at.reshape(shape), int(total)
 
+
+# -- checks on calls from Python (compiled callers skip them) -----------------------------
+# A wrong shape or an index out of range is named here, before compiled code (which does not
+# check indices) sees it; the bounds-checked twins below are a second net.
+def _check_world(next_state, reward, terminated, start) -> int:
+    """The maze tables (n_states, 4) and a start state; returns n_states."""
+    next_state = check_array("next_state", next_state, 2, "i")
+    n = next_state.shape[0]
+    check_table("next_state", next_state, (n, N_ACTIONS), next_state.dtype)
+    check_table("reward", reward, (n, N_ACTIONS), np.float64)
+    check_table("terminated", terminated, (n, N_ACTIONS), np.bool_)
+    check_indices("next_state", next_state, 0, n - 1, "state indices")
+    check_index("start", start, n, "state")
+    return n
+
+
+def _check_queue(heap, prio, pos, size) -> int:
+    """A queue as new_queue makes it; returns its capacity (pairs 0 .. n_pairs-1)."""
+    heap = check_array("heap", heap, 1, "i")
+    n_pairs = heap.shape[0]
+    check_table("heap", heap, (n_pairs,), np.int64)
+    check_table("prio", prio, (n_pairs,), np.float64)
+    check_table("pos", pos, (n_pairs,), np.int64)
+    check_table("size", size, (1,), np.int64)
+    check_int("size[0]", size[0], low=0, high=n_pairs)
+    check_indices("pos", pos, -1, n_pairs - 1, "heap positions (-1: not queued)")
+    check_indices("heap", heap[: size[0]], 0, n_pairs - 1, "pair indices")
+    return n_pairs
+
+
+def _check_pq_push(heap, prio, pos, size, pair, priority):
+    n_pairs = _check_queue(heap, prio, pos, size)
+    check_index("pair", pair, n_pairs, "pair")
+    check_number("priority", priority)
+    if pos[pair] < 0 and size[0] >= n_pairs:
+        raise ValueError(f"the queue is full ({n_pairs} pairs): pair {pair} cannot be added")
+
+
+def _check_pq_pop(heap, prio, pos, size):
+    _check_queue(heap, prio, pos, size)
+    if size[0] == 0:
+        raise ValueError("the queue is empty (size[0] == 0): nothing to pop")
+
+
+def _check_greedy_within(next_state, terminated, start, q, limit):
+    next_state = check_array("next_state", next_state, 2, "i")
+    n = next_state.shape[0]
+    _check_world(next_state, np.zeros((n, N_ACTIONS)), terminated, start)
+    check_table("q", q, (n, N_ACTIONS), np.float64)
+    check_int("limit", limit, low=0)
+
+
+def _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at):
+    check_table("q", q, (n, N_ACTIONS), np.float64)
+    check_table("m_next", m_next, (n, N_ACTIONS), np.int64)
+    check_indices("m_next", m_next, -1, n - 1, "state indices (-1: untried)")
+    check_table("m_reward", m_reward, (n, N_ACTIONS), np.float64)
+    check_table("m_term", m_term, (n, N_ACTIONS), np.bool_)
+    check_table("visits", visits, (n,), np.int64)
+    check_table("updates_at", updates_at, (n,), np.int64)
+
+
+def _check_prioritized_sweeping_episode(next_state, reward, terminated, start, q, m_next, m_reward,
+                                        m_term, pred, n_pred, heap, prio, pos, size, planning_steps,
+                                        alpha, epsilon, gamma, theta, visits, updates_at):
+    n = _check_world(next_state, reward, terminated, start)
+    _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at)
+    check_table("pred", pred, (n, MAX_PREDECESSORS), np.int64)
+    check_table("n_pred", n_pred, (n,), np.int64)
+    check_indices("n_pred", n_pred, 0, MAX_PREDECESSORS, "predecessor counts")
+    check_indices("pred", pred[np.arange(MAX_PREDECESSORS) < n_pred[:, None]], 0, N_ACTIONS * n - 1,
+                  "pair indices")
+    if _check_queue(heap, prio, pos, size) != N_ACTIONS * n:
+        raise ValueError(f"the queue must hold the {N_ACTIONS * n} pairs of {n} states "
+                         f"(new_queue({N_ACTIONS * n})), got {heap.shape[0]}")
+    queued = heap[: size[0]]
+    if (m_next.ravel()[queued] < 0).any():
+        raise ValueError("the queue holds a pair the model has never seen (m_next -1)")
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_number("theta", theta, low=0)
+
+
+def _check_dyna_q_episode(next_state, reward, terminated, start, q, m_next, m_reward, m_term,
+                          seen_states, n_seen, planning_steps, alpha, epsilon, gamma, visits,
+                          updates_at):
+    n = _check_world(next_state, reward, terminated, start)
+    _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at)
+    check_table("seen_states", seen_states, (n,), np.int64)
+    check_table("n_seen", n_seen, (1,), np.int64)
+    # the rest (index ranges of the model, agent settings) as dyna_q_episodes checks them
+    check_dyna_q_episodes(next_state, reward, terminated, start, q,
+                          TabularModel(m_next, m_reward, m_term, seen_states, n_seen), planning_steps,
+                          1, alpha, epsilon, gamma, 1, -1, visits, updates_at)
+
+
+checked(_check_pq_push)(pq_push)
+checked(_check_pq_pop)(pq_pop)
+checked(_check_greedy_within)(greedy_within)
+checked(_check_prioritized_sweeping_episode)(prioritized_sweeping_episode)
+checked(_check_dyna_q_episode)(dyna_q_episode)
 
 # Calls from Python run bounds-checked twins (an index out of range: ValueError, not a crash);
 # compiled callers keep the kernels as they are.

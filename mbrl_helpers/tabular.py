@@ -36,7 +36,16 @@ from mbrl_helpers.numba_tools import (  # noqa: F401 - also tabular.X for the no
     row_max,
     seed_numba,
 )
-from mbrl_helpers.validation import check_int, check_number, check_unit_interval
+from mbrl_helpers.validation import (
+    MAX_PLANNING_STEPS,
+    check_agent_params,
+    check_array,
+    check_index,
+    check_indices,
+    check_int,
+    check_number,
+    check_unit_interval,
+)
 
 N_ACTIONS = 4
 
@@ -134,36 +143,33 @@ def model_sample(model: TabularModel) -> tuple[int, int]:
     return s, -1  # unreachable: every seen state has a tried action
 
 
-@njit(cache=True)
-def planning(q: np.ndarray, model: TabularModel, n: int, alpha: float, gamma: float) -> None:
+# _nrt=False: planning allocates nothing, so it needs no reference counting; counting the
+# references to the model's arrays on every update would cost a third of its time.
+@njit(cache=True, _nrt=False)
+def planning(
+    q: np.ndarray,
+    model: TabularModel,
+    n: int,
+    alpha: float,
+    gamma: float,
+    updates_at: np.ndarray | None = None,
+) -> None:
     """n planning updates: Q-learning on transitions replayed from the model.
 
-    Each update samples exactly as model_sample does (a seen state, then an
-    action tried there; tests check the two agree draw for draw). The sampling
-    is written out here rather than called because in numba every call that
-    passes arrays pays reference counting, about a third of an update's cost.
+    updates_at: optional (n_states,) int64, incremented at each updated state
+    (sweeping.where_updates_go maps where planning went).
     """
-    next_state, reward, terminated = model.next_state, model.reward, model.terminated
-    seen_states, n_seen = model.seen_states, model.n_seen[0]
     for _ in range(n):
-        s = seen_states[random_index(n_seen)]          # a previously seen state ...
-        n_tried = 0
-        for a in range(N_ACTIONS):
-            if next_state[s, a] >= 0:
-                n_tried += 1
-        pick = random_index(n_tried)                     # ... an action tried there
-        a = 0
-        while next_state[s, a] < 0 or pick > 0:
-            if next_state[s, a] >= 0:
-                pick -= 1
-            a += 1
+        s, a = model_sample(model)              # a seen state, an action tried there
         q_learning_update(
-            q, s, a, reward[s, a], next_state[s, a], terminated[s, a], alpha, gamma
+            q, s, a, model.reward[s, a], model.next_state[s, a], model.terminated[s, a], alpha, gamma
         )
+        if updates_at is not None:
+            updates_at[s] += 1
 
 
 @njit(cache=True)
-def dyna_q_episodes(
+def dyna_q_episodes(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state: np.ndarray,
     reward: np.ndarray,
     terminated: np.ndarray,
@@ -177,6 +183,8 @@ def dyna_q_episodes(
     gamma: float,
     max_steps_per_episode: int,
     stop_after_steps: int,
+    visits: np.ndarray | None = None,
+    updates_at: np.ndarray | None = None,
 ) -> np.ndarray:
     """Tabular Dyna-Q (the book's box on p. 164) for a number of episodes.
 
@@ -185,7 +193,8 @@ def dyna_q_episodes(
     stop_after_steps > 0 stops in the middle of an episode after that many real
     steps in total (for snapshots such as Figure 8.3); -1 runs to the end.
     Returns steps: (episodes,) int64, real steps taken in each episode
-    (0 for episodes not reached).
+    (0 for episodes not reached). visits, updates_at: optional (n_states,) int64,
+    given together: real visits and Q updates per state are added to them.
     """
     steps = np.zeros(episodes, dtype=np.int64)
     total = 0
@@ -199,7 +208,10 @@ def dyna_q_episodes(
             done = terminated[s, a]
             q_learning_update(q, s, a, r, s_next, done, alpha, gamma)  # (d) direct RL
             model_update(model, s, a, r, s_next, done)             # (e) model learning
-            planning(q, model, planning_steps, alpha, gamma)        # (f) planning
+            planning(q, model, planning_steps, alpha, gamma, updates_at)  # (f) planning
+            if visits is not None:                                 # counts for maps of
+                visits[s] += 1                                     # where updates went
+                updates_at[s] += 1
             s = s_next
             t += 1
             total += 1
@@ -323,17 +335,6 @@ class DynaQResult:
         return self.steps.mean(axis=0)
 
 
-# Planning steps per real step above this would overflow numba's 64-bit counters.
-MAX_PLANNING_STEPS = 2**62
-
-
-def _check_agent_params(
-    planning_steps: int, alpha: float, epsilon: float, gamma: float
-) -> None:
-    check_int("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
-    check_unit_interval("alpha", alpha, low_open=True)
-    check_unit_interval("epsilon", epsilon)
-    check_unit_interval("gamma", gamma)
 
 
 def _fixed_maze(maze: GridMaze | str | gym.Env, function: str) -> GridMaze:
@@ -388,7 +389,7 @@ def run_dyna_q(
     are computed in slices, so Ctrl-C ("Interrupt kernel") stops them within a second.
     """
     grid = _fixed_maze(maze, "run_dyna_q")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)
     check_int("runs", runs, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
@@ -422,7 +423,7 @@ def q_snapshot(
     episode stops there even without reaching the goal (a RuntimeWarning says so).
     """
     grid = _fixed_maze(maze, "q_snapshot")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episode", episode, low=1)
     check_unit_interval("fraction", fraction)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
@@ -469,34 +470,20 @@ def reaches_goal(maze: GridMaze | str | gym.Env, path: list[int]) -> bool:
 # -- checks on calls from Python (compiled callers skip them) -----------------------------
 # Compiled code does not check indices: s = 5 on a 5-state table would write past the
 # array. Every compiled piece above checks its arguments when called from Python.
-def _check_array(name: str, value: object, ndim: int, kinds: str = "f") -> np.ndarray:
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
-    if value.ndim != ndim or value.dtype.kind not in kinds or value.size == 0:
-        kind = {"f": "float", "i": "int", "b": "bool"}[kinds[0]]
-        raise ValueError(f"{name} must be a non-empty {ndim}-D {kind} array, got shape "
-                         f"{value.shape} dtype {value.dtype}")
-    return value
-
-
-def _check_index(name: str, value: object, size: int, what: str) -> None:
-    check_int(name, value)
-    if not 0 <= value < size:
-        raise ValueError(f"{name} must be a {what} index in [0, {size - 1}], got {value}")
 
 
 def _check_q_table(q: object) -> np.ndarray:
-    q = _check_array("q", q, 2)
+    q = check_array("q", q, 2)
     if q.dtype != np.float64:
         raise ValueError(f"q must be a float64 array (n_states, n_actions), got {q.dtype}")
     return q
 
 
 def _check_transition(n_states, n_actions, s, a, r, s_next, terminated) -> None:
-    _check_index("s", s, n_states, "state")
-    _check_index("a", a, n_actions, "action")
+    check_index("s", s, n_states, "state")
+    check_index("a", a, n_actions, "action")
     check_number("r", r)
-    _check_index("s_next", s_next, n_states, "state")
+    check_index("s_next", s_next, n_states, "state")
     if not isinstance(terminated, (bool, np.bool_)):
         raise TypeError(f"terminated must be a bool, got {terminated!r}")
 
@@ -511,14 +498,25 @@ def _check_model(model: object, q: np.ndarray | None = None) -> None:
             or model.n_seen.shape != (1,)):
         raise ValueError(f"model must hold (n_states, {N_ACTIONS}) tables as "
                          f"new_tabular_model(n_states) makes them, got next_state {shape}")
+    kinds = {"next_state": "i", "reward": "f", "terminated": "b", "seen_states": "i", "n_seen": "i"}
+    for field, kind in kinds.items():
+        if getattr(model, field).dtype.kind != kind:
+            raise ValueError(f"model.{field} has dtype {getattr(model, field).dtype}; "
+                             "new_tabular_model(n_states) makes the tables")
     if not 0 <= model.n_seen[0] <= shape[0]:
         raise ValueError(f"model.n_seen must be in [0, {shape[0]}], got {model.n_seen[0]}")
+    check_indices("model.next_state", model.next_state, -1, shape[0] - 1, "state indices (-1: untried)")
+    seen = model.seen_states[: model.n_seen[0]]
+    check_indices("model.seen_states", seen, 0, shape[0] - 1, "state indices")
+    if seen.size and (model.next_state[seen] < 0).all(axis=1).any():
+        raise ValueError("model.seen_states lists a state with no tried action: "
+                         "model_update records a state when its first action is tried")
     if q is not None and q.shape != shape:
         raise ValueError(f"q must have the model's shape {shape}, got {q.shape}")
 
 
 def _check_epsilon_greedy(q_row, epsilon):
-    q_row = _check_array("q_row", q_row, 1)
+    q_row = check_array("q_row", q_row, 1)
     if not np.isfinite(q_row).all():
         raise ValueError(f"q_row must hold finite action values, got {q_row}")
     check_unit_interval("epsilon", epsilon)
@@ -542,8 +540,19 @@ def _check_model_sample(model):
         raise ValueError("model has no transitions yet: call model_update before sampling")
 
 
-def _check_planning(q, model, n, alpha, gamma):
+def _check_counts(q: np.ndarray, **counts: object) -> None:
+    for name, value in counts.items():
+        if value is None:
+            continue
+        value = check_array(name, value, 1, "i")
+        if value.shape != q.shape[:1] or value.dtype != np.int64:
+            raise ValueError(f"{name} must be an int64 array of shape {q.shape[:1]}, got shape "
+                             f"{value.shape} dtype {value.dtype}")
+
+
+def _check_planning(q, model, n, alpha, gamma, updates_at=None):
     q = _check_q_table(q)
+    _check_counts(q, updates_at=updates_at)
     _check_model(model, q)
     check_int("n", n, low=0, high=MAX_PLANNING_STEPS)
     if n > 0 and model.n_seen[0] < 1:
@@ -552,10 +561,12 @@ def _check_planning(q, model, n, alpha, gamma):
     check_unit_interval("gamma", gamma)
 
 
-def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, planning_steps,
-                           episodes, alpha, epsilon, gamma, max_steps_per_episode,
-                           stop_after_steps):
-    next_state = _check_array("next_state", next_state, 2, "i")
+def check_dyna_q_episodes(  # noqa: PLR0913 - the parameters of dyna_q_episodes, checked
+    next_state, reward, terminated, start, q, model, planning_steps, episodes, alpha, epsilon,
+    gamma, max_steps_per_episode, stop_after_steps, visits=None, updates_at=None,
+) -> None:
+    """The checks dyna_q_episodes runs on a call from Python (sweeping.dyna_q_episode's too)."""
+    next_state = check_array("next_state", next_state, 2, "i")
     if next_state.shape[1] != N_ACTIONS or reward.shape != next_state.shape or \
             terminated.shape != next_state.shape:
         raise ValueError(f"next_state, reward and terminated must be (n_states, {N_ACTIONS}) "
@@ -564,15 +575,18 @@ def _check_dyna_q_episodes(next_state, reward, terminated, start, q, model, plan
         raise ValueError(f"next_state must hold state indices in [0, {next_state.shape[0] - 1}]")
     if not np.isfinite(reward).all():
         raise ValueError("reward must be finite")
-    _check_index("start", start, next_state.shape[0], "state")
+    check_index("start", start, next_state.shape[0], "state")
     q = _check_q_table(q)
     _check_model(model, q)
     if q.shape != next_state.shape:
         raise ValueError(f"q must have the tables' shape {next_state.shape}, got {q.shape}")
-    _check_agent_params(planning_steps, alpha, epsilon, gamma)
+    check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
     check_int("stop_after_steps", stop_after_steps, low=-1)
+    if (visits is None) != (updates_at is None):
+        raise ValueError("visits and updates_at are given together or not at all")
+    _check_counts(q, visits=visits, updates_at=updates_at)
 
 
 checked(_check_epsilon_greedy)(epsilon_greedy)
@@ -580,4 +594,4 @@ checked(_check_q_learning_update)(q_learning_update)
 checked(_check_model_update)(model_update)
 checked(_check_model_sample)(model_sample)
 checked(_check_planning)(planning)
-checked(_check_dyna_q_episodes)(dyna_q_episodes)
+checked(check_dyna_q_episodes)(dyna_q_episodes)

@@ -87,3 +87,59 @@ def check_spaces(env: object, name: str, user: str, *, observation: str = "Box",
                 f"{user} needs an environment with a {observation} observation space (a vector of "
                 f"numbers) and a {action} action space; {name} has {attribute} {space!r}"
             )
+
+
+# Planning steps per real step above this would overflow numba's 64-bit counters.
+MAX_PLANNING_STEPS = 2**62
+
+
+def check_agent_params(planning_steps: object, alpha: object, epsilon: object, gamma: object) -> None:
+    """Raise unless a tabular agent's settings are allowed: planning_steps an integer in
+    [0, MAX_PLANNING_STEPS], alpha in (0, 1], epsilon and gamma in [0, 1]."""
+    check_int("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
+    check_unit_interval("alpha", alpha, low_open=True)
+    check_unit_interval("epsilon", epsilon)
+    check_unit_interval("gamma", gamma)
+
+
+# -- arrays handed to compiled code, which does not check indices --------------------------
+def check_array(name: str, value: object, ndim: int, kinds: str = "f") -> np.ndarray:
+    """Raise unless value is a non-empty numpy array of ndim dimensions whose dtype kind is in kinds
+    ("f" float, "i" int, "b" bool)."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    if value.ndim != ndim or value.dtype.kind not in kinds or value.size == 0:
+        kind = {"f": "float", "i": "int", "b": "bool"}[kinds[0]]
+        raise ValueError(f"{name} must be a non-empty {ndim}-D {kind} array, got shape "
+                         f"{value.shape} dtype {value.dtype}")
+    return value
+
+
+def check_table(name: str, value: object, shape: tuple[int | None, ...], dtype: type) -> np.ndarray:
+    """Raise unless value is a numpy array of this dtype and shape (None: any length there).
+
+    For arrays compiled code updates in place: another dtype would be a silent copy."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    fits = value.ndim == len(shape) and all(want is None or got == want
+                                            for got, want in zip(value.shape, shape, strict=True))
+    if not fits or value.dtype != dtype:
+        wanted = "(" + ", ".join("n" if s is None else str(s) for s in shape)
+        wanted += ",)" if len(shape) == 1 else ")"
+        raise ValueError(f"{name} must be a {np.dtype(dtype).name} array of shape {wanted}, got shape "
+                         f"{value.shape} dtype {value.dtype}")
+    return value
+
+
+def check_index(name: str, value: object, size: int, what: str) -> None:
+    """Raise unless value is an integer index in [0, size - 1] (what: "state", "action", ...)."""
+    check_int(name, value)
+    if not 0 <= value < size:
+        raise ValueError(f"{name} must be a {what} index in [0, {size - 1}], got {value}")
+
+
+def check_indices(name: str, values: np.ndarray, low: int, high: int, what: str) -> None:
+    """Raise unless every entry of the integer array values lies in [low, high]."""
+    if values.size and (values.min() < low or values.max() > high):
+        bad = values[(values < low) | (values > high)][0]
+        raise ValueError(f"{name} must hold {what} in [{low}, {high}], got {bad}")

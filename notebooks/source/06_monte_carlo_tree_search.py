@@ -282,8 +282,10 @@ exercise_2_passed = checks.check_backup(path_returns)
 # is the four steps in a dozen lines:
 
 # %%
+from mbrl_helpers import search_reference
+
 print(inspect.getsource(mcts.backup))
-print(inspect.getsource(mcts.simulate))
+print(inspect.getsource(search_reference.uct_simulation))
 
 # %% [markdown]
 # `mcts.mcts_search` runs `simulate` `n_simulations` times on any step function, a
