@@ -260,11 +260,11 @@ def report() -> dict:
     (RESULTS / "imagined.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if runs:
-        from mbrl_helpers import widgets
+        from mbrl_helpers import plots
 
         curves = {name: [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in rs]
                   for name, rs in runs.items()}
-        fig = widgets.learning_curves_figure(
+        fig = plots.learning_curves_figure(
             curves, max_steps=MODEL_FREE_BUDGET,
             title="CartPole-v1: greedy return vs real steps (median, band = quartiles over seeds)")
         fig.savefig(RESULTS / "imagined.png", dpi=110)

@@ -4,6 +4,9 @@ A callback takes the slider values as keyword arguments and returns a
 matplotlib Figure. Tests call callbacks directly; notebooks only wire sliders
 to them with `interactive_figure`. Results are cached, so moving a slider back
 to a value already seen redraws at once.
+
+Sections follow the lessons' order; notebook 05's H x N slider draws from its own figures module
+(mpc_plots.grid_figure), and the learning-curve figure lives with the other figures (plots).
 """
 
 from __future__ import annotations
@@ -18,9 +21,49 @@ from matplotlib.figure import Figure
 
 from mbrl_helpers import plots, results, tabular
 from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
-from mbrl_helpers.plots import learning_curves_figure  # noqa: F401  (notebooks 04 and 07 call it from here)
 from mbrl_helpers.validation import check_int
 
+# == wiring a slider to a callback ===================================================================
+
+def callback_error_message(callback: Callable, values: dict, error: BaseException) -> str:
+    """What the output area under the sliders says when the callback raised."""
+    settings = ", ".join(f"{name}={value!r}" for name, value in values.items())
+    name = getattr(callback, "__name__", type(callback).__name__)
+    return (f"Could not draw {name}({settings}):\n{type(error).__name__}: {error}\n"
+            "Move a slider to try another setting.")
+
+
+def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywidgets.VBox
+    """Sliders above an output area that shows callback(**slider values).
+
+    Each slider should have continuous_update=False, so the figure is redrawn
+    once, on release. Returns the widget box to display.
+    """
+    import ipywidgets
+    from IPython.display import display
+
+    output = ipywidgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        values = {name: slider.value for name, slider in sliders.items()}
+        try:
+            fig = callback(**values)
+        except Exception as error:  # noqa: BLE001 - shown beside the slider, not in the kernel log
+            output.outputs = ()  # the old figure would suggest the new setting worked
+            output.append_stderr(callback_error_message(callback, values, error))
+            return
+        with output:
+            output.clear_output(wait=True)
+            display(fig)
+        plt.close(fig)  # drawn once in the output area, not again by the inline backend
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    return ipywidgets.VBox([*sliders.values(), output])
+
+
+# == notebook 01: the planning-steps slider (Figure 8.2) ============================================
 
 @lru_cache(maxsize=512)
 def dyna_maze_mean_steps(planning_steps: int, runs: int, episodes: int, seed: int) -> np.ndarray:
@@ -62,69 +105,6 @@ def planning_steps_figure(k: int, *, runs: int = 30, episodes: int = 50, seed: i
         curves, title=f"Dyna-Q with k = {k} planning steps ({runs} runs)"
     )
     return fig
-
-
-def callback_error_message(callback: Callable, values: dict, error: BaseException) -> str:
-    """What the output area under the sliders says when the callback raised."""
-    settings = ", ".join(f"{name}={value!r}" for name, value in values.items())
-    name = getattr(callback, "__name__", type(callback).__name__)
-    return (f"Could not draw {name}({settings}):\n{type(error).__name__}: {error}\n"
-            "Move a slider to try another setting.")
-
-
-def interactive_figure(callback: Callable[..., Figure], **sliders):  # -> ipywidgets.VBox
-    """Sliders above an output area that shows callback(**slider values).
-
-    Each slider should have continuous_update=False, so the figure is redrawn
-    once, on release. Returns the widget box to display.
-    """
-    import ipywidgets
-    from IPython.display import display
-
-    output = ipywidgets.Output()
-
-    def redraw(_change: object = None) -> None:
-        values = {name: slider.value for name, slider in sliders.items()}
-        try:
-            fig = callback(**values)
-        except Exception as error:  # noqa: BLE001 - shown beside the slider, not in the kernel log
-            output.outputs = ()  # the old figure would suggest the new setting worked
-            output.append_stderr(callback_error_message(callback, values, error))
-            return
-        with output:
-            output.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)  # drawn once in the output area, not again by the inline backend
-
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
-    return ipywidgets.VBox([*sliders.values(), output])
-
-
-# == notebook 06: the MCTS slider (simulations, rollout depth, c) ================
-# One search from a fixed CartPole state, redrawn as a tree.
-
-MCTS_WIDGET_STATE = (0.0, 0.0, 0.05, 0.0)  # x (m), x_dot (m/s), theta (rad), theta_dot (rad/s)
-
-
-def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, *,
-                     seed: int = 0) -> Figure:
-    """Slider callback of notebook 06: one UCT search from MCTS_WIDGET_STATE, drawn.
-
-    n_simulations: 1..500 on the slider; depth: rollout depth 1..50; c >= 0.
-    Returns the tree beside the root statistics (well under 0.5 s; see benchmarks).
-    """
-    from mbrl_helpers import mcts, simulators, tree_plot
-
-    result = mcts.mcts_search(
-        simulators.cartpole_step, np.array(MCTS_WIDGET_STATE), n_actions=2,
-        n_simulations=n_simulations, depth=depth, c=c, seed=seed,
-    )
-    return tree_plot.search_figure(
-        result, gamma=1.0, action_names=("push left", "push right"),
-        title=f"UCT on CartPole: {n_simulations} simulations, rollout depth {depth}, c = {c:g}",
-    )
 
 
 # == notebook 02: the kappa slider of the shortcut maze (Figure 8.5) ===========
@@ -184,52 +164,6 @@ def kappa_figure(kappa: float = 1e-3, *, runs: int = 30, steps: int = 6000, seed
     )
 
 
-# == notebook 04: learning curves and the k x h slider (imagined experience) ======
-# Curves come from benchmarks/bench_imagined.py's committed results (mbrl_helpers/results/).
-
-def load_imagined_grid(path: str | Path | None = None) -> dict:
-    """The k x h grid of Dyna-DQN learning curves (results file imagined.grid.json).
-
-    path: read this file instead of the package's committed one.
-    Returns {"runs": {"k=K h=H": [run dicts with eval_steps, eval_returns, ...]}, ...}.
-    Raises MissingResultsError naming the file and the command that makes it.
-    """
-    command = "python3 course.py run benchmarks/bench_imagined.py --part grid"
-    if path is None:
-        return results.load_json("imagined.grid.json", command=command)
-    path = Path(path)
-    return results.load_json(path.name, folder=path.parent, command=command)
-
-
-def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -> Figure:
-    """Slider callback of notebook 04: Dyna-DQN with k imagined transitions per real step
-    from h-step rollouts, beside k = 0 (DQN at the same 4 updates per real step).
-
-    k: 0, 4, 16 or 64; h: 1, 3 or 5 (the values the benchmark grid holds).
-    Draws precomputed curves only (well under 0.5 s).
-    """
-    grid = grid if grid is not None else load_imagined_grid()
-    check_int("k", k, low=0)
-    check_int("h", h, low=1)
-    runs = grid["runs"]
-    offered_k = sorted({int(name.split()[0][2:]) for name in runs})
-    offered_h = sorted({int(name.split()[1][2:]) for name in runs})
-    if k not in offered_k or h not in offered_h:
-        raise ValueError(f"(k, h) = ({k}, {h}) is not in the precomputed grid; k must be one of "
-                         f"{offered_k} and h one of {offered_h}")
-    key = f"k={k} h={h}"
-    baseline = next(name for name in runs if name.startswith("k=0 "))
-    shown = [baseline] if k == 0 or key not in runs else [baseline, key]
-    labelled = {("k = 0 (DQN, 4 updates/step)" if name == baseline else f"k = {k}, h = {h}"):
-                [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in runs[name]]
-                for name in shown}
-    missing = " - this (k, h) was not measured" if k and key not in runs else ""
-    return learning_curves_figure(
-        labelled, max_steps=int(grid.get("budget", 10_000)),
-        title=f"Dyna-DQN: k = {k} imagined transitions per real step, rollouts of h = {h} "
-              f"(benchmark){missing}")
-
-
 # == notebook 03: the rollout-depth slider (open-loop model vs real CartPole) =====
 # The model's 50-step rollouts are computed once (models.open_loop_rollout);
 # a slider move only draws.
@@ -272,6 +206,77 @@ def rollout_depth_figure(depth: int = 10, start: int = 0, *, real: object, predi
     axes.flat[0].legend(loc="best", fontsize=8)
     fig.suptitle(f"Open-loop rollout of the learned model: depth k = {depth}, start state {start}")
     return fig
+
+
+# == notebook 04: the k x h slider (Dyna-DQN learning curves read from the benchmark grid) =======
+# Curves come from benchmarks/bench_imagined.py's committed results (mbrl_helpers/results/).
+
+def load_imagined_grid(path: str | Path | None = None) -> dict:
+    """The k x h grid of Dyna-DQN learning curves (results file imagined.grid.json).
+
+    path: read this file instead of the package's committed one.
+    Returns {"runs": {"k=K h=H": [run dicts with eval_steps, eval_returns, ...]}, ...}.
+    Raises MissingResultsError naming the file and the command that makes it.
+    """
+    command = "python3 course.py run benchmarks/bench_imagined.py --part grid"
+    if path is None:
+        return results.load_json("imagined.grid.json", command=command)
+    path = Path(path)
+    return results.load_json(path.name, folder=path.parent, command=command)
+
+
+def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -> Figure:
+    """Slider callback of notebook 04: Dyna-DQN with k imagined transitions per real step
+    from h-step rollouts, beside k = 0 (DQN at the same 4 updates per real step).
+
+    k: 0, 4, 16 or 64; h: 1, 3 or 5 (the values the benchmark grid holds).
+    Draws precomputed curves only (well under 0.5 s).
+    """
+    grid = grid if grid is not None else load_imagined_grid()
+    check_int("k", k, low=0)
+    check_int("h", h, low=1)
+    runs = grid["runs"]
+    offered_k = sorted({int(name.split()[0][2:]) for name in runs})
+    offered_h = sorted({int(name.split()[1][2:]) for name in runs})
+    if k not in offered_k or h not in offered_h:
+        raise ValueError(f"(k, h) = ({k}, {h}) is not in the precomputed grid; k must be one of "
+                         f"{offered_k} and h one of {offered_h}")
+    key = f"k={k} h={h}"
+    baseline = next(name for name in runs if name.startswith("k=0 "))
+    shown = [baseline] if k == 0 or key not in runs else [baseline, key]
+    labelled = {("k = 0 (DQN, 4 updates/step)" if name == baseline else f"k = {k}, h = {h}"):
+                [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in runs[name]]
+                for name in shown}
+    missing = " - this (k, h) was not measured" if k and key not in runs else ""
+    return plots.learning_curves_figure(
+        labelled, max_steps=int(grid.get("budget", 10_000)),
+        title=f"Dyna-DQN: k = {k} imagined transitions per real step, rollouts of h = {h} "
+              f"(benchmark){missing}")
+
+
+# == notebook 06: the MCTS slider (simulations, rollout depth, c) ================
+# One search from a fixed CartPole state, redrawn as a tree.
+
+MCTS_WIDGET_STATE = (0.0, 0.0, 0.05, 0.0)  # x (m), x_dot (m/s), theta (rad), theta_dot (rad/s)
+
+
+def mcts_tree_figure(n_simulations: int = 100, depth: int = 20, c: float = 1.0, *,
+                     seed: int = 0) -> Figure:
+    """Slider callback of notebook 06: one UCT search from MCTS_WIDGET_STATE, drawn.
+
+    n_simulations: 1..500 on the slider; depth: rollout depth 1..50; c >= 0.
+    Returns the tree beside the root statistics (well under 0.5 s; see benchmarks).
+    """
+    from mbrl_helpers import mcts, simulators, tree_plot
+
+    result = mcts.mcts_search(
+        simulators.cartpole_step, np.array(MCTS_WIDGET_STATE), n_actions=2,
+        n_simulations=n_simulations, depth=depth, c=c, seed=seed,
+    )
+    return tree_plot.search_figure(
+        result, gamma=1.0, action_names=("push left", "push right"),
+        title=f"UCT on CartPole: {n_simulations} simulations, rollout depth {depth}, c = {c:g}",
+    )
 
 
 # == notebook 07: the budget x leaf-evaluation slider of Dyna-MCTS =================

@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # before torch: it fixes torch's CPU kernels, so every CPU gets the stored numbers
-from mbrl_helpers import checks, dqn, imagined, widgets
+from mbrl_helpers import checks, dqn, imagined, plots, widgets
 from mbrl_helpers.results import load_json  # the committed benchmark results, shipped with the package
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
@@ -179,7 +179,7 @@ fig, (ax_state, ax_error) = plt.subplots(2, 1, figsize=(7.5, 5.6), sharex=True)
 steps = np.arange(len(trajectory["error"]))
 names = ["cart position x (m)", "pole angle theta (rad)"]
 for i, (dim, name) in enumerate(zip((0, 2), names, strict=True)):
-    style = widgets.plots.style(i)
+    style = plots.style(i)
     ax_state.plot(steps, trajectory["states"][:, dim], label=name, markevery=max(1, len(steps) // 10),
                   markersize=4, **style)
     ax_state.axhspan(-covered[dim], covered[dim], color=style["color"], alpha=0.12)
@@ -188,9 +188,9 @@ ax_state.set_title("The model-trained policy in the real CartPole (bands: range 
                    fontsize=10)
 ax_state.legend(frameon=False, fontsize=8)
 ax_error.plot(steps, trajectory["error"], label="one-step error on the policy's own states",
-              markevery=max(1, len(steps) // 10), markersize=4, **widgets.plots.style(2))
+              markevery=max(1, len(steps) // 10), markersize=4, **plots.style(2))
 ax_error.axhline(np.median(held_out["error"]), label="median error on random-policy states",
-                 **{**widgets.plots.style(3), "marker": None})
+                 **{**plots.style(3), "marker": None})
 ax_error.set_yscale("log")
 ax_error.set_xlabel("real time step")
 ax_error.set_ylabel("|predicted - real next state|\n(sum over x, x_dot, theta, theta_dot)")
@@ -370,7 +370,7 @@ for name, row in table.items():
 # %%
 curves = {name: [(np.array(r["eval_steps"]), np.array(r["eval_returns"])) for r in runs]
           for name, runs in bench["runs"].items()}
-fig = widgets.learning_curves_figure(
+fig = plots.learning_curves_figure(
     curves, max_steps=40_000,
     title="CartPole-v1: greedy return vs real steps (benchmark; median, band = quartiles over seeds)")
 

@@ -562,7 +562,7 @@ az_runs = alpha_zero["runs"]                       # {variant: one run per seed}
 curves = {label: [(r["eval_steps"], r["eval_returns"]) for r in runs] for label, runs in az_runs.items()}
 for label in ("DQN, 1 update/step", "DQN, 4 updates/step (replay-matched)"):
     curves[label] = [(r["eval_steps"], r["eval_returns"]) for r in imagined_runs[label]]
-widgets.learning_curves_figure(curves, max_steps=40_000, title="CartPole-v1: AlphaZero-style search vs DQN")
+plots.learning_curves_figure(curves, max_steps=40_000, title="CartPole-v1: AlphaZero-style search vs DQN")
 plt.show()
 table = {row["method"]: row for row in alpha_zero["table"]}
 for method, row in table.items():
