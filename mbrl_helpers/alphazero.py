@@ -228,7 +228,7 @@ def network_losses(net: PolicyValueNet, states: torch.Tensor, policies: torch.Te
     return policy_loss, ((predicted - values) ** 2).mean()
 
 
-def train_network(net: PolicyValueNet, optimizer: torch.optim.Optimizer, states: np.ndarray,
+def train_network(net: PolicyValueNet, optimizer: torch.optim.Optimizer, states: np.ndarray,  # noqa: PLR0913 - the net, its data columns, then keyword-only settings
                   policies: np.ndarray, has_policy: np.ndarray, targets: np.ndarray, *, updates: int,
                   batch: int, value_weight: float, rng: np.random.Generator) -> tuple[float, float]:
     """`updates` Adam steps on uniform minibatches; returns the mean (policy, value) loss."""
@@ -306,7 +306,7 @@ def model_data(exp: Experience, newest: int) -> dict[str, np.ndarray]:
     return a
 
 
-def train_alphazero(config: AlphaZeroConfig = AlphaZeroConfig(), seed: int = 0, *,
+def train_alphazero(config: AlphaZeroConfig = AlphaZeroConfig(), seed: int = 0, *,  # noqa: C901 - the training loop read top to bottom (validation, early stopping, logging) in one place
                     env_id: str = "CartPole-v1", label: str = "AlphaZero-style") -> dqn.RunResult:
     """Train the agent on env_id for config.max_steps real steps (or until solved).
 

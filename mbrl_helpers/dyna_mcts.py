@@ -388,7 +388,7 @@ def greedy_is_optimal(q: np.ndarray, next_state: np.ndarray, terminated: np.ndar
 
 
 @njit(cache=True)
-def _dyna_mcts_advance(world, schedule, config, life, max_real_steps):
+def _dyna_mcts_advance(world, schedule, config, life, max_real_steps):  # noqa: C901 - one compiled loop: a call per step in it would cost speed
     """dyna_mcts_run's loop, resumable: at most max_real_steps real steps, then return.
 
     life's arrays carry the agent over between calls, so slices draw exactly what one
@@ -633,7 +633,7 @@ def _run(world: World, schedule: Schedule, settings: dict, runs: int, seed: int)
                           settings)
 
 
-def run_dyna_mcts(
+def run_dyna_mcts(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     maze: GridMaze | str | gym.Env,
     *,
     budget: int,
@@ -685,7 +685,7 @@ def run_dyna_mcts(
     return _run(world, schedule, settings, runs, seed)
 
 
-def run_dyna_mcts_changing(
+def run_dyna_mcts_changing(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     maze: ChangingMaze,
     *,
     budget: int,
@@ -743,7 +743,7 @@ class SearchTargets(NamedTuple):
     n_nodes: int
 
 
-def search_q_targets(
+def search_q_targets(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     q: np.ndarray,
     model: TabularModel,
     root: int,

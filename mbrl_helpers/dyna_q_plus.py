@@ -111,7 +111,7 @@ _T, _STATE, _LAYOUT, _GOALS, _OWED, _S_NEXT, _DONE = range(7)
 
 
 @njit(cache=True)
-def _changing_maze_advance(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
+def _changing_maze_advance(  # noqa: C901, PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
     planning_steps, kappa, alpha, epsilon, gamma, q, m_next, m_reward, m_term, last_tried, seen,
     seen_states, n_seen, cumulative, progress, budget,
@@ -300,7 +300,7 @@ class ChangingMazeResult:
         return np.where(reached.any(axis=1), first, -1)
 
 
-def run_changing_maze(
+def run_changing_maze(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     maze: ChangingMaze,
     *,
     agent: Agent | int | str,
@@ -336,7 +336,7 @@ def run_changing_maze(
 
 
 # -- checks on calls from Python (compiled callers skip them) -----------------------------
-def _check_plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen, n, now,
+def _check_plus_planning(q, m_next, m_reward, m_term, last_tried, seen_states, n_seen, n, now,  # noqa: PLR0913 - checks the compiled kernel's arguments one for one
                          kappa, alpha, gamma):
     q = check_array("q", q, 2)
     n_states = q.shape[0]

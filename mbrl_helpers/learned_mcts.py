@@ -70,7 +70,7 @@ def guarded_step_fn(ensemble: models.Ensemble, threshold: float) -> StepFn:
     return step
 
 
-def run_search_episode(step_fn: StepFn, *, depth: int, n_simulations: int = 32, batch_size: int = 8,
+def run_search_episode(step_fn: StepFn, *, depth: int, n_simulations: int = 32, batch_size: int = 8,  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
                        c: float = 1.25, gamma: float = 1.0, seed: int = 0, max_steps: int = 500,
                        env_id: str = "CartPole-v1") -> puct.SearchEpisode:
     """Reset env_id with seed, then pick every action by batched_search with rollout leaves.

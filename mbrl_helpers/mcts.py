@@ -294,7 +294,7 @@ def _compiled_twin(step_fn: StepFn, search: str) -> CompiledModel | None:
     return fast
 
 
-def mcts_search(
+def mcts_search(  # noqa: C901, PLR0913 - keyword-only settings with defaults, as the notebooks call it
     step_fn: StepFn,
     root_state: np.ndarray | int,
     *,
@@ -450,7 +450,7 @@ class EpisodeResult(NamedTuple):
     seconds: float
 
 
-def run_episode(
+def run_episode(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     env: gym.Env,
     step_fn: StepFn,
     *,

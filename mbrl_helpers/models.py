@@ -425,7 +425,7 @@ def _check_finite_data(data: Transitions) -> None:
                                  "training needs finite numbers: drop or fix those rows")
 
 
-def train_ensemble(data: Transitions | dict[str, np.ndarray], config: ModelConfig | None = None,
+def train_ensemble(data: Transitions | dict[str, np.ndarray], config: ModelConfig | None = None,  # noqa: C901 - the training loop read top to bottom (validation, early stopping, logging) in one place
                    seed: int = 0, *, n_actions: int | None = None, progress: bool = True) -> Ensemble:
     """Fit an ensemble on real transitions; returns it with its loss history.
 

@@ -581,7 +581,7 @@ def resolve_config(env: gym.Env, config: MPCConfig | None, overrides: dict) -> M
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def run_mbrl(env: str | gym.Env, *, episodes: int, seed: int, planner: str | None = None,
+def run_mbrl(env: str | gym.Env, *, episodes: int, seed: int, planner: str | None = None,  # noqa: PLR0913 - keyword overrides of MPCConfig, as the lesson asks for them
              horizon: int | None = None, samples: int | None = None, iterations: int | None = None,
              propagation: str | None = None, terminal_value: bool | None = None,
              warmup_steps: int | None = None, refit: bool = True, true_model: StepFn | None = None,

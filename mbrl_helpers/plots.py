@@ -282,7 +282,7 @@ def update_heatmaps(
 RunCurves = list  # list of (eval_steps (E,), eval_returns (E,)) pairs, one per seed
 
 
-def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_000,
+def learning_curves_figure(curves: dict[str, RunCurves], *, max_steps: int = 40_000,  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
                            solved_return: float = 475.0, title: str = "CartPole-v1: learning curves",
                            ylim: tuple[float, float] = (0, 520), grid_step: float = 500,
                            xlabel: str = "real environment steps (evaluation episodes not counted)",

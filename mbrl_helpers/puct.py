@@ -304,7 +304,7 @@ def _check_root(step_fn: StepFn, root_state: object) -> np.ndarray:
     return state.astype(np.float64)
 
 
-def batched_search(
+def batched_search(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     step_fn: StepFn,
     root_state: np.ndarray,
     evaluate: Evaluator,

@@ -225,7 +225,7 @@ def table_step(model: CompiledModel, states: np.ndarray, node: int, action: int,
 
 
 @njit(cache=True)
-def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, config: SearchConfig,
+def uct_simulations(model: CompiledModel, tree: Tree, leaf: LeafEvaluation, config: SearchConfig,  # noqa: C901 - one compiled loop: a call per step in it would cost speed
                     max_simulations: int, max_calls: int, q_min: float,
                     q_max: float) -> tuple[int, float, float]:
     """UCT simulations on tree (states (N, D) float64) until max_simulations are run or

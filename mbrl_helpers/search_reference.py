@@ -104,7 +104,7 @@ def uct_simulation(step_fn: StepFn, tree: Tree, depth: int, c: float, gamma: flo
     return steps
 
 
-def uct_search(step_fn: StepFn, root_state: np.ndarray | int, *, n_actions: int,
+def uct_search(step_fn: StepFn, root_state: np.ndarray | int, *, n_actions: int,  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
                n_simulations: int, depth: int, c: float = 1.0, gamma: float = 1.0,
                normalise: bool = True, seed: int | None = None) -> tuple[Tree, int]:
     """UCT from root_state: n_simulations simulations (seed: reseed numba's generator first).

@@ -469,7 +469,7 @@ class SweepingResult:
         return self.mean_updates("Dyna-Q") / self.mean_updates("prioritized sweeping")
 
 
-def run_updates_until_near_optimal(
+def run_updates_until_near_optimal(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     resolutions: tuple[int, ...] | list[int] = (1, 2, 3, 4, 5, 6),
     *,
     runs: int,
@@ -517,7 +517,7 @@ def run_updates_until_near_optimal(
                           updates, steps, episodes, run_seeds)
 
 
-def where_updates_go(
+def where_updates_go(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     maze: GridMaze,
     method: Agent | int | str,
     *,
@@ -613,7 +613,7 @@ def _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at):
     check_table("updates_at", updates_at, (n,), np.int64)
 
 
-def _check_prioritized_sweeping_episode(next_state, reward, terminated, start, q, m_next, m_reward,
+def _check_prioritized_sweeping_episode(next_state, reward, terminated, start, q, m_next, m_reward,  # noqa: PLR0913 - checks the compiled kernel's arguments one for one
                                         m_term, pred, n_pred, heap, prio, pos, size, planning_steps,
                                         alpha, epsilon, gamma, theta, visits, updates_at):
     n = _check_world(next_state, reward, terminated, start)
@@ -633,7 +633,7 @@ def _check_prioritized_sweeping_episode(next_state, reward, terminated, start, q
     check_number("theta", theta, low=0)
 
 
-def _check_dyna_q_episode(next_state, reward, terminated, start, q, m_next, m_reward, m_term,
+def _check_dyna_q_episode(next_state, reward, terminated, start, q, m_next, m_reward, m_term,  # noqa: PLR0913 - checks the compiled kernel's arguments one for one
                           seen_states, n_seen, planning_steps, alpha, epsilon, gamma, visits,
                           updates_at):
     n = _check_world(next_state, reward, terminated, start)

@@ -230,7 +230,7 @@ _EPISODE, _STATE, _T, _TOTAL, _OWED, _S_NEXT, _DONE, _STARTED = range(8)
 
 
 @njit(cache=True, parallel=True)
-def _dyna_q_slice(
+def _dyna_q_slice(  # noqa: PLR0913 - compiled: loose arrays are free, a record of them costs reference counting
     next_state, reward, terminated, start, run_seeds, progress, rng_states, steps, q,
     model_next, model_reward, model_terminated, model_seen, model_n_seen,
     planning_steps, episodes, alpha, epsilon, gamma, max_steps_per_episode, stop_after_steps,
@@ -293,7 +293,7 @@ def _dyna_q_slice(
 SLICE_UPDATES = 1 << 20
 
 
-def _run_sliced(tables, run_seeds, planning_steps, episodes, alpha, epsilon, gamma,
+def _run_sliced(tables, run_seeds, planning_steps, episodes, alpha, epsilon, gamma,  # noqa: PLR0913 - compiled: loose arrays are free, a record of them costs reference counting
                 max_steps_per_episode, stop_after_steps=-1):
     """steps (runs, episodes) and q (runs, n_states, 4), computed slice by slice."""
     runs, n_states = run_seeds.shape[0], tables.next_state.shape[0]
@@ -366,7 +366,7 @@ def run_seeds_from(seed: int, runs: int) -> np.ndarray:
     return np.random.SeedSequence(int(seed)).generate_state(int(runs), dtype=np.uint32).astype(np.int64)
 
 
-def run_dyna_q(
+def run_dyna_q(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     maze: GridMaze | str | gym.Env,
     *,
     planning_steps: int,
@@ -403,7 +403,7 @@ def run_dyna_q(
     return DynaQResult(steps=steps, q=q, run_seeds=run_seeds, planning_steps=int(planning_steps))
 
 
-def q_snapshot(
+def q_snapshot(  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
     maze: GridMaze | str | gym.Env,
     *,
     planning_steps: int,
