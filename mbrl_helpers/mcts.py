@@ -11,7 +11,7 @@ step(states, actions) -> (next_states, rewards, terminated), batched over states
 The pieces of one UCT simulation are small functions the notebook teaches one at
 a time: ucb1_score, select_child, expand, rollout, path_returns, backup.
 They are written in plain Python and work with any step function, e.g. a neural
-model (search_reference.uct_simulation is the same simulation as one function).
+model; `simulate` puts them together, and it is what runs on the plain path.
 For a model with a compiled twin (simulators.compiled_model: the maze and CartPole
 simulators, a Dyna agent's TabularModelStep) the search runs search_core's one
 compiled UCT loop instead, draw for draw identical (tests check it) and about a

@@ -10,7 +10,7 @@ here. It works on three small typed records, so a reader sees what goes in:
     SearchConfig      c, gamma, normalise
 
 The plain-Python reference of the same algorithm, to read top to bottom, is
-search_reference.uct_simulation; tests check the two agree draw for draw.
+mcts.simulate (through search_reference.uct_search); tests check the two agree draw for draw.
 Random numbers come from numba's generator (numba_tools.seed_numba).
 """
 

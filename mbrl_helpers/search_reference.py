@@ -1,7 +1,7 @@
 """Plain-Python references of the course's tree searches, each readable top to bottom.
 
-    uct_simulation    one UCT simulation: select by UCB1, expand, evaluate by a rollout, back up
-    uct_search        UCT from a root: n simulations, then the tree
+    uct_search        UCT from a root: n simulations of mcts.simulate (select by UCB1, expand,
+                      evaluate by a rollout, back up: the plain path mcts_search runs), then the tree
     puct_simulation   one single-leaf PUCT simulation (AlphaZero): select by PUCT, expand,
                       evaluate by the evaluator, back up
     puct_search       PUCT from a root: evaluate the root, n simulations, then the tree
@@ -23,87 +23,14 @@ import math
 
 import numpy as np
 
-from mbrl_helpers.numba_tools import random_index, seed_numba
+from mbrl_helpers.mcts import backup, expand, simulate
+from mbrl_helpers.numba_tools import seed_numba
 from mbrl_helpers.puct import Evaluator, puct_score
-from mbrl_helpers.search_core import Tree, new_tree, normalised, ucb1_score
+from mbrl_helpers.search_core import Tree, new_tree, normalised
 from mbrl_helpers.simulators import StepFn
 
 
-def _add_child(step_fn: StepFn, tree: Tree, node: int, action: int) -> int:
-    """One model step from node by action; the new node's index."""
-    next_states, rewards, terminated = step_fn(tree.states[node][None].copy(), np.array([action]))
-    child = tree.size
-    tree.n_nodes[0] += 1
-    tree.states[child] = next_states[0]
-    tree.reward[child], tree.terminal[child] = rewards[0], terminated[0]
-    tree.parent[child], tree.action[child] = node, action
-    tree.children[node, action] = child
-    return child
-
-
-def _back_up(tree: Tree, path: list[int], leaf_value: float, gamma: float,
-             bounds: list[float] | None) -> None:
-    """Add the discounted return to every node of path, from the leaf up; widen bounds."""
-    g = leaf_value
-    for node in reversed(path):
-        tree.visits[node] += 1
-        tree.value_sum[node] += g
-        if bounds is not None and node != path[0]:
-            q = tree.reward[node] + gamma * tree.value_sum[node] / tree.visits[node]
-            bounds[0], bounds[1] = min(bounds[0], q), max(bounds[1], q)
-        g = tree.reward[node] + gamma * g
-
-
 # -- UCT (Kocsis & Szepesvari 2006; Sutton & Barto 8.11) -----------------------------------
-def uct_simulation(step_fn: StepFn, tree: Tree, depth: int, c: float, gamma: float,
-                   bounds: list[float] | None) -> int:
-    """One UCT simulation on tree; returns the model steps it used.
-
-    depth: random rollout steps from the new node (0: the leaf is worth 0).
-    bounds: [q_min, q_max] over the tree's Q values, for min-max normalised UCB1
-    (widened in place), or None for raw Q.
-    """
-    n_actions = tree.children.shape[1]
-
-    # 1. Selection: from the root, follow the highest UCB1 score (ties: the lowest action)
-    #    while the node is fully expanded and not terminal.
-    node, path = 0, [0]
-    while not tree.terminal[node] and np.all(tree.children[node] >= 0):
-        scores = []
-        for child in tree.children[node]:
-            q = tree.reward[child] + gamma * tree.value_sum[child] / tree.visits[child]
-            if bounds is not None:
-                q = normalised(q, bounds[0], bounds[1])
-            scores.append(ucb1_score(q, tree.visits[node], tree.visits[child], c))
-        node = int(tree.children[node, int(np.argmax(scores))])
-        path.append(node)
-    if tree.terminal[node]:                  # nothing follows a terminal: back up 0
-        _back_up(tree, path, 0.0, gamma, bounds)
-        return 0
-
-    # 2. Expansion: one untried action, drawn uniformly, one model step.
-    untried = np.flatnonzero(tree.children[node] < 0)
-    node = _add_child(step_fn, tree, node, int(untried[random_index(untried.size)]))
-    path.append(node)
-    steps = 1
-
-    # 3. Evaluation: the discounted return of a uniformly random rollout from the new node.
-    value, discount, state = 0.0, 1.0, tree.states[node]
-    if not tree.terminal[node]:
-        for _ in range(depth):
-            states, rewards, terminated = step_fn(state[None], np.array([random_index(n_actions)]))
-            state = states[0]
-            value += discount * rewards[0]
-            discount *= gamma
-            steps += 1
-            if terminated[0]:
-                break
-
-    # 4. Backup: every node on the path gets the return sampled from it on.
-    _back_up(tree, path, value, gamma, bounds)
-    return steps
-
-
 def uct_search(step_fn: StepFn, root_state: np.ndarray | int, *, n_actions: int,  # noqa: PLR0913 - keyword-only settings with defaults, as the notebooks call it
                n_simulations: int, depth: int, c: float = 1.0, gamma: float = 1.0,
                normalise: bool = True, seed: int | None = None) -> tuple[Tree, int]:
@@ -116,7 +43,7 @@ def uct_search(step_fn: StepFn, root_state: np.ndarray | int, *, n_actions: int,
     if seed is not None:
         seed_numba(seed)
     bounds = [math.inf, -math.inf] if normalise else None
-    steps = sum(uct_simulation(step_fn, tree, depth, c, gamma, bounds) for _ in range(n_simulations))
+    steps = sum(simulate(step_fn, tree, depth, c, gamma, bounds) for _ in range(n_simulations))
     return tree, steps
 
 
@@ -151,14 +78,14 @@ def puct_simulation(step_fn: StepFn, evaluate: Evaluator, tree: Tree, prior: np.
     #    nothing follows a terminal transition).
     value = 0.0
     if action >= 0:
-        node = _add_child(step_fn, tree, node, action)
+        node = expand(step_fn, tree, node, action)
         path.append(node)
         if not tree.terminal[node]:
             priors, values = evaluate(np.array(tree.states[node][None], dtype=np.float64))
             prior[node], value = priors[0], float(values[0])
 
     # 4. Backup, as in UCT.
-    _back_up(tree, path, value, gamma, bounds)
+    backup(tree, path, value, gamma, bounds)
 
 
 def puct_search(step_fn: StepFn, root_state: np.ndarray, evaluate: Evaluator, *, n_actions: int,

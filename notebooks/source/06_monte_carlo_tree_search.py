@@ -279,19 +279,18 @@ exercise_2_passed = checks.check_backup(path_returns)
 
 # %% [markdown]
 # The package's backup uses exactly this (`mcts.path_returns`), and a whole simulation
-# is the four steps in a dozen lines:
+# is the four steps put together (this is what runs on the plain-Python path):
 
 # %%
-from mbrl_helpers import search_reference
-
 print(inspect.getsource(mcts.backup))
-print(inspect.getsource(search_reference.uct_simulation))
+print(inspect.getsource(mcts.simulate))
 
 # %% [markdown]
 # `mcts.mcts_search` runs `simulate` `n_simulations` times on any step function, a
 # neural model included. For the course's perfect simulators the same algorithm also
-# runs as one numba-compiled function (`compiled=True`, the default); it makes the
-# same random draws in the same order, so the two agree exactly (the unit tests check
+# runs as one numba-compiled function (`compiled=True`, the default:
+# `search_core.uct_simulations`, the one compiled loop every tree search of the course uses);
+# it makes the same random draws in the same order, so the two agree exactly (the unit tests check
 # this on both models). Here is one search each way, from $s_0$:
 
 # %%
