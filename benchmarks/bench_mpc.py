@@ -173,6 +173,10 @@ def run_part(part: str, seeds: tuple[int, ...], quick: bool = False, only: str =
             if seed in done:
                 continue
             record = runner(seed)
+            # re-read the file first: another process may have added runs of other configurations
+            # to it meanwhile (e.g. two --only parts with the same seed), which must not be lost
+            if path.exists() and not quick:
+                stored["runs"] = {**stored["runs"], **json.loads(path.read_text())["runs"]}
             stored["runs"].setdefault(name, []).append(record)
             print(f"{part} | {name} | seed {seed}: solved at {record['steps_to_solve']} real steps, "
                   f"{record['updates']} updates, {record['wall_time']:.0f} s", flush=True)
