@@ -313,7 +313,7 @@ dqn1 = row("CartPole-v1", "DQN, 1 update/step")
 guide = {
     "1. UCT: solved in the first episode": f"CartPole {cartpole_mcts.solved} of {cartpole_mcts.runs}, maze {maze_mcts.solved} of {maze_mcts.runs}",
     "1. UCT: simulated steps per real step": f"CartPole {cartpole_mcts.model_calls_per_real_step:,.0f}, maze {maze_mcts.model_calls_per_real_step:,.0f}",
-    "1. compiled search vs naive (05)": f"{facts['mcts.compiled_speedup']:.0f}x",
+    "1. compiled search vs naive (06)": f"{facts['mcts.compiled_speedup']:.0f}x",
     "2. Q-learning / Dyna-Q real steps": f"{q_learning.real_steps_to_solve / dyna5.real_steps_to_solve:.1f}x",
     "3. Dyna-Q+ / Dyna-Q reward after the change": f"{after_plus / after_q:.2f}x",
     "4. MPC vs updates-matched DQN real steps": f"{mpc_cartpole.real_steps_to_solve:,.0f} vs {summary.format_steps(mpc_control)}",
