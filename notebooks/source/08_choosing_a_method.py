@@ -192,8 +192,8 @@ plt.show()
 # %% [markdown]
 # **Takeaway.** With a perfect, compiled simulator, search is in a class of its own on real
 # steps: UCT solved in its first episode (15 steps on the maze, 500 on CartPole). Its compute per real
-# step depends on what it is compared with: on the Dyna Maze it is **more than a thousand times** that of
-# tabular Dyna-Q (about 10 ms against 0.004 ms), while on CartPole it is **cheaper per real step than
+# step depends on what it is compared with: on the Dyna Maze it is **hundreds of times** that of
+# tabular Dyna-Q (about 3 ms against 0.004 ms), while on CartPole it is **cheaper per real step than
 # every neural learner** (about 1 ms against 10.8 ms or more), because one network update costs more
 # than 1,500 compiled simulator steps. The tabular Dyna family is more than a thousand times cheaper per
 # real step than anything with a neural network in it. Among the neural learners the trade-off runs from
@@ -203,10 +203,10 @@ plt.show()
 # %%
 tabular = [r for r in rows if r.source == "methods" and r.model in ("none", "tabular, learned")]
 neural = [r for r in rows if r.task == "CartPole-v1" and r.model != "perfect simulator"]
-assert maze_mcts.ms_per_real_step > 1_000 * dyna50.ms_per_real_step
+assert maze_mcts.ms_per_real_step > 300 * dyna50.ms_per_real_step
 assert cartpole_mcts.ms_per_real_step < min(r.ms_per_real_step for r in neural) == row("CartPole-v1", "DQN, 1 update/step").ms_per_real_step
 assert cartpole_mcts.model_calls_per_real_step > 1_500
-assert 5 < maze_mcts.ms_per_real_step < 20 and dyna50.ms_per_real_step < 0.01  # "about 10 ms against 0.004 ms"
+assert 2 < maze_mcts.ms_per_real_step < 4 and dyna50.ms_per_real_step < 0.01  # "about 3 ms against 0.004 ms"
 assert 0.5 < cartpole_mcts.ms_per_real_step < 2 and round(min(r.ms_per_real_step for r in neural), 1) == 10.8
 assert min(r.ms_per_real_step for r in neural) > 1_000 * max(r.ms_per_real_step for r in tabular)
 assert 1.5 < simple.ms_per_real_step / dqn4.ms_per_real_step < 2.5 and simple.real_steps_to_solve / dqn4.real_steps_to_solve == 0.5
