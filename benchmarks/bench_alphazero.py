@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.reproducibility)
+# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.core.reproducibility)
 import mbrl_helpers  # noqa: F401
 
 # isort: split
@@ -42,10 +42,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header  # noqa: E402
 
-from mbrl_helpers import alphazero as az  # noqa: E402
-from mbrl_helpers import imagined, models, puct  # noqa: E402
-from mbrl_helpers import simulators as sim  # noqa: E402
+from mbrl_helpers.agents import alphazero as az  # noqa: E402
+from mbrl_helpers.agents import imagined  # noqa: E402
+from mbrl_helpers.learning import models  # noqa: E402
+from mbrl_helpers.planners import puct  # noqa: E402
 from mbrl_helpers.results import results_dir  # noqa: E402
+from mbrl_helpers.worlds import simulators as sim  # noqa: E402
 
 SCHEMA = 1
 RESULTS = results_dir()   # the package's committed results (mbrl_helpers/results/)

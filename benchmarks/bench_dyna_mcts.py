@@ -30,11 +30,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
-from mbrl_helpers import dyna_mcts as dm  # noqa: E402
-from mbrl_helpers import tabular  # noqa: E402
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, SHORTCUT_MAZE_LAYOUTS, GridMaze, make_shortcut_maze  # noqa: E402
+from mbrl_helpers.agents import dyna_mcts as dm  # noqa: E402
+from mbrl_helpers.agents import tabular  # noqa: E402
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, SHORTCUT_MAZE_LAYOUTS, GridMaze, make_shortcut_maze  # noqa: E402
 
-SCHEMA = 1  # version of the results keys (mbrl_helpers.summary checks it); bump when they change
+SCHEMA = 1  # version of the results keys (mbrl_helpers.course.summary checks it); bump when they change
 SEED = 0
 # label -> options of run_dyna_mcts; "{B}" in a value is replaced by the budget
 DYNA_MAZE_AGENTS = {

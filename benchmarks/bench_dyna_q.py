@@ -25,11 +25,12 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_seconds_here_and_there, machine_info, markdown_header, run_benchmark  # noqa: E402
 
-from mbrl_helpers import tabular, widgets  # noqa: E402
-from mbrl_helpers.dyna_q_reference import dyna_q_reference  # noqa: E402
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
+from mbrl_helpers.agents import tabular  # noqa: E402
+from mbrl_helpers.agents.dyna_q_reference import dyna_q_reference  # noqa: E402
+from mbrl_helpers.course import widgets  # noqa: E402
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
 
-# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+# Version of the JSON keys written below; mbrl_helpers.course.summary checks it. Bump it when they change.
 SCHEMA = 1
 
 N_VALUES = (0, 5, 50)
@@ -55,7 +56,7 @@ def figure_8_2(maze: GridMaze, runs: int, episodes: int) -> int:
 
 
 def figure_8_2_plain(maze: GridMaze, runs: int, episodes: int) -> None:
-    """The same runs in plain Python (mbrl_helpers.dyna_q_reference: same draws, same steps)."""
+    """The same runs in plain Python (mbrl_helpers.agents.dyna_q_reference: same draws, same steps)."""
     for n in N_VALUES:
         for run_seed in tabular.run_seeds_from(0, runs):
             dyna_q_reference(maze, n, episodes, int(run_seed))
@@ -84,8 +85,8 @@ def slider_move(k: int, runs: int, episodes: int) -> float:
     return elapsed
 
 
-FIGURE_8_2_SETUP = ("from mbrl_helpers import tabular; "
-                    "from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze; "
+FIGURE_8_2_SETUP = ("from mbrl_helpers.agents import tabular; "
+                    "from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze; "
                     "maze = GridMaze(DYNA_MAZE_LAYOUT)")
 FIGURE_8_2_STATEMENT = ("for n in (0, 5, 50): tabular.run_dyna_q(maze, planning_steps=n, episodes=50, "
                         "runs=30, seed=0)")

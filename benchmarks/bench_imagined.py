@@ -31,7 +31,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.reproducibility)
+# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.core.reproducibility)
 import mbrl_helpers  # noqa: E402, F401
 
 # isort: split
@@ -40,11 +40,11 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header  # noqa: E402
 
-from mbrl_helpers import dqn, imagined  # noqa: E402
+from mbrl_helpers.agents import dqn, imagined  # noqa: E402
 from mbrl_helpers.results import results_dir  # noqa: E402
 
 RESULTS = results_dir()   # the package's committed results (mbrl_helpers/results/)
-# Version of imagined.json's keys; mbrl_helpers.summary checks it. Bump it when they change.
+# Version of imagined.json's keys; mbrl_helpers.course.summary checks it. Bump it when they change.
 SCHEMA = 1
 SEEDS = (0, 1, 2, 3, 4)
 MODEL_FREE_BUDGET = 40_000     # real steps per model-free run at most
@@ -204,7 +204,7 @@ def slider_latency(grid: dict) -> float:
     """Median seconds for one slider move (draw the figure of a measured (k, h))."""
     import matplotlib.pyplot as plt
 
-    from mbrl_helpers import widgets
+    from mbrl_helpers.course import widgets
 
     key = next((k for k in grid["runs"] if not k.startswith("k=0 ")), next(iter(grid["runs"])))
     k, h = (int(part[2:]) for part in key.split())
@@ -260,7 +260,7 @@ def report() -> dict:
     (RESULTS / "imagined.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if runs:
-        from mbrl_helpers import plots
+        from mbrl_helpers.course import plots
 
         curves = {name: [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in rs]
                   for name, rs in runs.items()}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.reproducibility)
+# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.core.reproducibility)
 import mbrl_helpers  # noqa: F401
 
 # isort: split
@@ -33,9 +33,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
-from mbrl_helpers import learned_mcts, simulators  # noqa: E402
+from mbrl_helpers.agents import learned_mcts  # noqa: E402
+from mbrl_helpers.worlds import simulators  # noqa: E402
 
-# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+# Version of the JSON keys written below; mbrl_helpers.course.summary checks it. Bump it when they change.
 SCHEMA = 1
 
 GUARD_THRESHOLD = learned_mcts.GUARD_THRESHOLD

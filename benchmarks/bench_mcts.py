@@ -7,7 +7,7 @@ Rows, all measured in the same run from the same CartPole state:
 - naive reference: UCT written the textbook way in plain Python, one object per
   node, the model a deep copy of gymnasium's CartPoleEnv stepped per simulated step;
 - package, plain-Python path: mcts.mcts_search(compiled=False) with the numpy
-  step function mbrl_helpers.simulators.cartpole_step (batch 1): any model works here;
+  step function mbrl_helpers.worlds.simulators.cartpole_step (batch 1): any model works here;
 - package, compiled path: the same algorithm in numba (the default for perfect simulators).
 Also decisions per second at 100 simulations, the slider callback's latency, and a
 larger CartPole sweep (10 seeds) than the notebook can afford.
@@ -37,10 +37,11 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
-from mbrl_helpers import mcts, widgets  # noqa: E402
-from mbrl_helpers import simulators as sim  # noqa: E402
+from mbrl_helpers.course import widgets  # noqa: E402
+from mbrl_helpers.planners import mcts  # noqa: E402
+from mbrl_helpers.worlds import simulators as sim  # noqa: E402
 
-# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+# Version of the JSON keys written below; mbrl_helpers.course.summary checks it. Bump it when they change.
 SCHEMA = 1
 
 STATE = np.array([0.0, 0.0, 0.05, 0.0])

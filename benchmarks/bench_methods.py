@@ -13,7 +13,7 @@ For each method and task, measured in one run:
 - Shortcut Maze (Figure 8.5): reward collected after the shortcut opens, Dyna-Q vs Dyna-Q+:
   what a wrong model costs when the world changes.
 The CartPole learners (DQN, Dyna-DQN, simple MBRL) are measured by bench_imagined.py and the
-MCTS speed by bench_mcts.py; mbrl_helpers.summary reads all of these files.
+MCTS speed by bench_mcts.py; mbrl_helpers.course.summary reads all of these files.
 
 Prints a table and writes methods.md and methods.json to mbrl_helpers/results/.
 """
@@ -33,12 +33,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
-from mbrl_helpers import dyna_q_plus, mcts, sweeping, widgets  # noqa: E402
-from mbrl_helpers import simulators as sim  # noqa: E402
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze, make_shortcut_maze  # noqa: E402
-from mbrl_helpers.tabular import run_seeds_from  # noqa: E402
+from mbrl_helpers.agents import dyna_q_plus, sweeping  # noqa: E402
+from mbrl_helpers.agents.tabular import run_seeds_from  # noqa: E402
+from mbrl_helpers.course import widgets  # noqa: E402
+from mbrl_helpers.planners import mcts  # noqa: E402
+from mbrl_helpers.worlds import simulators as sim  # noqa: E402
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze, make_shortcut_maze  # noqa: E402
 
-# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+# Version of the JSON keys written below; mbrl_helpers.course.summary checks it. Bump it when they change.
 SCHEMA = 1
 
 BOOK = {"alpha": 0.1, "epsilon": 0.1, "gamma": 0.95}   # the Dyna Maze settings of Figure 8.2

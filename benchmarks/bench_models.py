@@ -1,4 +1,4 @@
-"""Accuracy and speed of notebook 03's neural dynamics models (mbrl_helpers.models).
+"""Accuracy and speed of notebook 03's neural dynamics models (mbrl_helpers.learning.models).
 
     python3 course.py run benchmarks/bench_models.py          # full run (a few minutes on 2 cores)
     python3 course.py run benchmarks/bench_models.py --quick  # checks the code runs (small data, few epochs)
@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.reproducibility)
+# before torch: importing mbrl_helpers fixes torch's CPU kernels (mbrl_helpers.core.reproducibility)
 import mbrl_helpers  # noqa: E402, F401
 
 # isort: split
@@ -35,9 +35,10 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header, run_benchmark  # noqa: E402
 
-from mbrl_helpers import data, models, widgets  # noqa: E402
+from mbrl_helpers.course import widgets  # noqa: E402
+from mbrl_helpers.learning import data, models  # noqa: E402
 
-# Version of the JSON keys written below; mbrl_helpers.summary checks it. Bump it when they change.
+# Version of the JSON keys written below; mbrl_helpers.course.summary checks it. Bump it when they change.
 SCHEMA = 1
 
 ENVS = {"CartPole-v1": "learned", "Pendulum-v1": "never"}

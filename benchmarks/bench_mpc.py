@@ -40,9 +40,11 @@ import mbrl_helpers  # noqa: E402,F401  (fixes torch's kernels; torch is importe
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info, markdown_header  # noqa: E402
 
-from mbrl_helpers import dqn, imagined, mpc, simulators  # noqa: E402
-from mbrl_helpers.reproducibility import kernel_settings, seed_torch  # noqa: E402
+from mbrl_helpers.agents import dqn, imagined  # noqa: E402
+from mbrl_helpers.core.reproducibility import kernel_settings, seed_torch  # noqa: E402
+from mbrl_helpers.planners import mpc  # noqa: E402
 from mbrl_helpers.results import results_dir  # noqa: E402
+from mbrl_helpers.worlds import simulators  # noqa: E402
 
 RESULTS = results_dir()   # the package's committed results (mbrl_helpers/results/)
 SCHEMA = 1

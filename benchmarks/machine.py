@@ -65,13 +65,13 @@ def kernel_info(torch_used: bool) -> str:
     """Which machine code ran: numba's target CPU and, for torch runs, ATen's and MKL's kernels.
 
     Timings depend on it, and results of torch training would too without the course's pin
-    (mbrl_helpers.reproducibility), which is why it is recorded.
+    (mbrl_helpers.core.reproducibility), which is why it is recorded.
     """
     import numba
 
     parts = [f"numba target {numba.config.CPU_NAME or 'host'}"]
     if torch_used:
-        from mbrl_helpers.reproducibility import kernel_settings
+        from mbrl_helpers.core.reproducibility import kernel_settings
 
         parts += [f"{key} {value}" for key, value in kernel_settings().items()]
     return ", ".join(parts)
@@ -86,7 +86,7 @@ def run_benchmark(name: str, main, report, argv: list[str], schema: int = 1) -> 
 
     main(quick) -> dict of results; report(dict) -> markdown text. Results go to
     <name>.md and <name>.json in mbrl_helpers/results/ (package data, see mbrl_helpers.results);
-    the JSON carries "schema": schema, the version of its keys, which mbrl_helpers.summary
+    the JSON carries "schema": schema, the version of its keys, which mbrl_helpers.course.summary
     checks (bump it when the keys change).
     """
     import json

@@ -1,7 +1,7 @@
 """Dyna-Q+ and prioritized sweeping written the obvious way: dicts, heapq, plain Python.
 
 The yardstick for benchmarks/bench_tabular_02.py: same algorithms and settings as
-mbrl_helpers.dyna_q_plus and mbrl_helpers.sweeping (book's boxes, random
+mbrl_helpers.agents.dyna_q_plus and mbrl_helpers.agents.sweeping (book's boxes, random
 tie-breaking), in the style of the book's reference code, with no arrays and no
 compiler. Not used by the course itself.
 """
@@ -12,7 +12,7 @@ import heapq
 import math
 import random
 
-from mbrl_helpers.envs import ChangingMaze, GridMaze
+from mbrl_helpers.worlds.envs import ChangingMaze, GridMaze
 
 
 def _greedy(rng: random.Random, values: list[float]) -> int:

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from mbrl_helpers import alphazero as az
-from mbrl_helpers import models, puct
-from mbrl_helpers import simulators as sim
+from mbrl_helpers.agents import alphazero as az
+from mbrl_helpers.learning import models
+from mbrl_helpers.planners import puct
+from mbrl_helpers.worlds import simulators as sim
 
 TINY = az.AlphaZeroConfig(
     n_simulations=8, batch_size=4, hidden=16, train_every=100, updates_per_phase=20, train_batch=32,

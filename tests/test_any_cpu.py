@@ -2,7 +2,7 @@
 
 torch, MKL, numpy and numba each choose machine code for the processor they run on, and a
 different choice can change the last digits of a sum, which training then amplifies into
-other episode lengths. `mbrl_helpers.reproducibility` fixes torch's kernels when the package
+other episode lengths. `mbrl_helpers.core.reproducibility` fixes torch's kernels when the package
 is imported; these tests check that on this machine by imitating other processors:
 
 - unit level: a small ensemble and a short DQN run trained in fresh processes under each of
@@ -34,8 +34,9 @@ import hashlib, json, sys, warnings
 warnings.simplefilter("error")  # a kernel warning from the package must fail the run
 import mbrl_helpers
 import torch
-from mbrl_helpers import data, dqn, models
-mbrl_helpers.reproducibility.seed_torch(0)
+from mbrl_helpers.learning import data, models
+from mbrl_helpers.agents import dqn
+mbrl_helpers.core.reproducibility.seed_torch(0)
 transitions = data.collect_transitions("CartPole-v1", 300, seed=0)
 config = models.ModelConfig(ensemble_size=2, max_epochs=5)
 ensemble = models.train_ensemble(transitions, config, seed=0, progress=False)

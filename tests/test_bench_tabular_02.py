@@ -22,7 +22,7 @@ def test_plain_reference_shows_the_same_effects():
     sys.path.insert(0, str(BENCHMARKS))
     from reference_tabular_02 import dyna_q_plus_plain, updates_until_near_optimal_plain
 
-    from mbrl_helpers.envs import make_blocking_maze, make_scaled_dyna_maze
+    from mbrl_helpers.worlds.envs import make_blocking_maze, make_scaled_dyna_maze
 
     def after_switch(plus):
         return sum(c[-1] - c[999] for c in (dyna_q_plus_plain(make_blocking_maze(), 3000, s, plus=plus)

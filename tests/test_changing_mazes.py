@@ -6,7 +6,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import mbrl_helpers  # noqa: F401  (registers the environments)
-from mbrl_helpers.envs import (
+from mbrl_helpers.worlds.envs import (
     BLOCKING_MAZE_LAYOUTS,
     DYNA_MAZE_LAYOUT,
     SHORTCUT_MAZE_LAYOUTS,

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from mbrl_helpers import checks, tabular
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.course import checks
 
 
 def reference_update(q, s, a, r, s_next, terminated, alpha, gamma):
@@ -85,7 +86,7 @@ def test_planning_check(capsys):
 
 def test_checks_never_raise_on_any_answer(monkeypatch, capsys):
     """Wrong type, wrong shape, an exception, an endless loop: False and a message, never a raise."""
-    monkeypatch.setattr(checks, "TIME_LIMIT_S", 0.1)
+    monkeypatch.setattr(checks.common, "TIME_LIMIT_S", 0.1)
 
     def endless(*args):
         while True:
@@ -104,7 +105,7 @@ def test_an_endless_compiled_answer_is_stopped_not_hung(monkeypatch, capsys):
     """A compiled loop ignores the alarm; the check runs the answer's Python version first."""
     from numba import njit
 
-    monkeypatch.setattr(checks, "TIME_LIMIT_S", 0.2)
+    monkeypatch.setattr(checks.common, "TIME_LIMIT_S", 0.2)
 
     @njit
     def endless(q, s, a, r, s_next, terminated, alpha, gamma):
@@ -130,3 +131,31 @@ def test_a_correct_compiled_answer_still_passes(capsys):
         return td_error
 
     assert checks.check_q_learning_update(q_learning_update) is True
+
+
+def test_an_error_in_the_students_code_names_the_line_at_fault(capsys):
+    def update(q, s, a, r, s_next, terminated, alpha, gamma):
+        target = r + gamma * q[s_next].max()
+        q[s, a] += alpha * (target - q[s, a]) * q[99, 0]  # index 99 is outside the table
+    assert checks.check_q_learning_update(update) is False
+    out = capsys.readouterr().out
+    assert "IndexError at line" in out and "q[99, 0]" in out, out
+    assert "Traceback" not in out
+
+
+def test_a_numba_typing_error_becomes_a_few_plain_lines(capsys):
+    """Two arguments swapped in a compiled answer: numba's pages of candidates become one hint."""
+    from numba import njit
+
+    @njit
+    def planning(q, model, n, alpha, gamma):
+        for _ in range(n):
+            s, a = tabular.model_sample(model)
+            q[s, a] += gamma * (model.reward[s, a] + alpha * q[model.next_state[s, a]].max() - q[s, a])
+            q[alpha, a] = q[s, a]  # alpha (a float) used as a row index: numba cannot type it
+
+    assert checks.check_planning(planning) is False
+    out = capsys.readouterr().out
+    assert "numba could not compile your function at line" in out, out
+    assert "q[alpha, a] = q[s, a]" in out and "wrong order" in out
+    assert "candidate implementations" not in out and len(out.splitlines()) <= 6, out

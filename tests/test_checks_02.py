@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mbrl_helpers import checks
+from mbrl_helpers.course import checks
 
 
 def planned_reward(model_reward, last_tried, s, a, now, kappa):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from mbrl_helpers import checks
+from mbrl_helpers.course import checks
 
 
 def puct(q, prior, parent_visits, child_visits, c):

@@ -1,4 +1,4 @@
-"""Real transition collection (mbrl_helpers.data)."""
+"""Real transition collection (mbrl_helpers.learning.data)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from mbrl_helpers import data
+from mbrl_helpers.learning import data
 
 
 def test_cartpole_transitions_shapes_dtypes_and_consistency():

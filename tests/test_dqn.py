@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mbrl_helpers import dqn
+from mbrl_helpers.agents import dqn
 
 torch.set_num_threads(1)
 

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from mbrl_helpers import dyna_mcts as dm
-from mbrl_helpers import dyna_q_plus as dqp
-from mbrl_helpers import mcts, tabular
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze, make_shortcut_maze
+from mbrl_helpers.agents import dyna_mcts as dm
+from mbrl_helpers.agents import dyna_q_plus as dqp
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.planners import mcts
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze, make_shortcut_maze
 
 TINY = ("S...", "....", "...G")  # 3 x 4, open; shortest path 5 steps
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3

@@ -3,9 +3,15 @@
 import numpy as np
 import pytest
 
-from mbrl_helpers import dyna_q_plus as dqp
-from mbrl_helpers import tabular
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, ChangingMaze, GridMaze, make_blocking_maze, make_shortcut_maze
+from mbrl_helpers.agents import dyna_q_plus as dqp
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.worlds.envs import (
+    DYNA_MAZE_LAYOUT,
+    ChangingMaze,
+    GridMaze,
+    make_blocking_maze,
+    make_shortcut_maze,
+)
 
 
 def test_bonus_reward_by_hand():
@@ -117,8 +123,8 @@ def test_a_maze_that_does_not_change_is_refused():
 def test_slices_do_not_change_a_single_draw(monkeypatch):
     """The changing-maze runs stop every SLICE_UPDATES updates (so Ctrl-C works): tiny
     slices, cut inside planning, give the same bits as long ones."""
-    from mbrl_helpers import dyna_q_plus as module
-    from mbrl_helpers.envs import make_blocking_maze
+    from mbrl_helpers.agents import dyna_q_plus as module
+    from mbrl_helpers.worlds.envs import make_blocking_maze
 
     def run(agent):
         return module.run_changing_maze(make_blocking_maze(switch_step=30), agent=agent, steps=80,

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from mbrl_helpers import tabular
-from mbrl_helpers.dyna_q_reference import dyna_q_reference, numba_like_generator
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.agents.dyna_q_reference import dyna_q_reference, numba_like_generator
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 
 def test_the_generator_draws_what_numba_draws():

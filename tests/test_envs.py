@@ -4,7 +4,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import mbrl_helpers  # noqa: F401  (registers the environments)
-from mbrl_helpers.envs import DOWN, DYNA_MAZE_LAYOUT, LEFT, RIGHT, UP, GridMaze, as_maze
+from mbrl_helpers.worlds.envs import DOWN, DYNA_MAZE_LAYOUT, LEFT, RIGHT, UP, GridMaze, as_maze
 
 SMALL = ["S.#", "..G"]
 

@@ -21,22 +21,13 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mbrl_helpers import (  # noqa: E402
-    checks,
-    dqn,
-    dyna_mcts,
-    dyna_q_plus,
-    envs,
-    imagined,
-    mcts,
-    models,
-    puct,
-    simulators,
-    sweeping,
-    tabular,
-    validation,
-)
-from mbrl_helpers.envs import GridMaze  # noqa: E402
+from mbrl_helpers.agents import dqn, dyna_mcts, dyna_q_plus, imagined, sweeping, tabular  # noqa: E402
+from mbrl_helpers.core import validation  # noqa: E402
+from mbrl_helpers.course import checks  # noqa: E402
+from mbrl_helpers.learning import models  # noqa: E402
+from mbrl_helpers.planners import mcts, puct  # noqa: E402
+from mbrl_helpers.worlds import envs, simulators  # noqa: E402
+from mbrl_helpers.worlds.envs import GridMaze  # noqa: E402
 
 FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -280,7 +271,7 @@ def test_changing_maze_runner_names_every_bad_argument(name, value):
 
 
 def _transitions(n=40, seed=0):
-    from mbrl_helpers.data import Transitions
+    from mbrl_helpers.learning.data import Transitions
 
     rng = np.random.default_rng(seed)
     return Transitions(rng.normal(size=(n, 4)), rng.integers(2, size=n), np.ones(n),

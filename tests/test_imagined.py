@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mbrl_helpers import dqn, imagined
-from mbrl_helpers.simulators import cartpole_step
+from mbrl_helpers.agents import dqn, imagined
+from mbrl_helpers.worlds.simulators import cartpole_step
 
 torch.set_num_threads(1)
 
@@ -137,7 +137,7 @@ def stub(*args):
 
 
 def test_dqn_target_check(capsys):
-    from mbrl_helpers import checks
+    from mbrl_helpers.course import checks
 
     assert checks.check_dqn_target(target_reference)
     assert "Correct" in capsys.readouterr().out
@@ -183,7 +183,7 @@ def rollout_dropping_terminal_steps(step_fn, policy, start_states, horizon):
 
 
 def test_branched_rollout_check(capsys):
-    from mbrl_helpers import checks
+    from mbrl_helpers.course import checks
 
     assert checks.check_branched_rollout(rollout_reference)
     assert checks.check_branched_rollout(
@@ -214,7 +214,7 @@ def test_grid_figure_draws_k_beside_the_baseline_quickly():
 
     import matplotlib.pyplot as plt
 
-    from mbrl_helpers import widgets
+    from mbrl_helpers.course import widgets
 
     start = time.perf_counter()
     fig = widgets.imagined_grid_figure(16, 3, grid=fake_grid())
@@ -229,7 +229,7 @@ def test_grid_figure_draws_k_beside_the_baseline_quickly():
 
 
 def test_grid_figure_rejects_values_outside_the_grid():
-    from mbrl_helpers import widgets
+    from mbrl_helpers.course import widgets
 
     with pytest.raises(ValueError, match="not in the precomputed grid; k must be one of \\[0, 16\\]"):
         widgets.imagined_grid_figure(8, 3, grid=fake_grid())

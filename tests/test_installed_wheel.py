@@ -47,7 +47,7 @@ where = {}
 for name in sys.argv[2:]:
     nb = nbformat.read(name, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import mbrl_helpers; from mbrl_helpers import widgets; widgets.load_imagined_grid(); "
+        "import mbrl_helpers; from mbrl_helpers.course import widgets; widgets.load_imagined_grid(); "
         "print(mbrl_helpers.__file__)"))
     NotebookClient(nb, timeout=int(sys.argv[1]), kernel_name="python3",
                    resources={"metadata": {"path": "."}}).execute()
@@ -106,7 +106,8 @@ def installed(tmp_path_factory) -> dict:
 
 
 def test_the_wheel_carries_the_results_and_is_what_the_fresh_environment_imports(installed):
-    code = ("import json, mbrl_helpers; from mbrl_helpers import results, summary; "
+    code = ("import json, mbrl_helpers; from mbrl_helpers import results; "
+            "from mbrl_helpers.course import summary; "
             "names = [s.name + '.json' for s in summary.RESULTS_FILES] + ['imagined.grid.json']; "
             "print(json.dumps([mbrl_helpers.__file__, str(results.results_dir()), "
             "[str(results.results_path(n)) for n in names]]))")

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a sub
 
 WARM_UP = """
 import mbrl_helpers
-from mbrl_helpers import dyna_mcts, dyna_q_plus, envs, mcts, simulators, sweeping, tabular
+from mbrl_helpers.agents import dyna_mcts, dyna_q_plus, sweeping, tabular
+from mbrl_helpers.worlds import envs, simulators
+from mbrl_helpers.planners import mcts
 sweeping.run_updates_until_near_optimal((1,), runs=2, seed=0)
 dyna_mcts.run_dyna_mcts("mbrl/DynaMaze-v0", budget=5, episodes=2, runs=2, seed=0)
 dyna_q_plus.run_changing_maze(envs.make_blocking_maze(), agent=1, steps=20, runs=2, seed=0)

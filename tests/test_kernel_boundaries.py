@@ -7,8 +7,8 @@ parameter, never a crash or a silent read of memory the arrays do not own.
 import numpy as np
 import pytest
 
-from mbrl_helpers import dyna_q_plus, sweeping, tabular
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.agents import dyna_q_plus, sweeping, tabular
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 MAZE = GridMaze(DYNA_MAZE_LAYOUT)
 TABLES = MAZE.tables()

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from mbrl_helpers import learned_mcts, models, simulators
+from mbrl_helpers.agents import learned_mcts
+from mbrl_helpers.learning import models
+from mbrl_helpers.worlds import simulators
 
 SMALL = models.ModelConfig(ensemble_size=3, hidden=16, termination="cartpole", max_epochs=3)
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mbrl_helpers import checks, mcts, tree_plot, widgets
-from mbrl_helpers import simulators as sim
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.course import checks, tree_plot, widgets
+from mbrl_helpers.planners import mcts
+from mbrl_helpers.worlds import simulators as sim
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 CORRIDOR = GridMaze(["S...G"])
 SMALL_MAZES = [

@@ -1,4 +1,7 @@
-"""Neural dynamics models (mbrl_helpers.models) on tiny data; notebook 03's checks and slider callback."""
+"""Neural dynamics models (mbrl_helpers.learning.models) on tiny data.
+
+Also notebook 03's checks and slider callback.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mbrl_helpers import checks, data, models, widgets  # noqa: E402
+from mbrl_helpers.course import checks, widgets  # noqa: E402
+from mbrl_helpers.course.checks import lesson03_neural_models  # noqa: E402
+from mbrl_helpers.learning import data, models  # noqa: E402
 
 torch.set_num_threads(1)
 FAST = dict(hidden=32, max_epochs=30, patience=5, batch_size=64, lr=3e-3)
@@ -252,14 +257,14 @@ def test_one_step_error_is_zero_for_the_true_system_and_one_for_predicting_no_ch
 def test_open_loop_rollout_feeds_its_own_predictions_and_stops_at_termination():
     starts = np.array([[0.45, 1.0], [0.0, 0.0]])
     actions = np.array([[1, 1, 1], [0, 1, 0]])
-    rollout = models.open_loop_rollout(checks._toy_step, starts, actions)
+    rollout = models.open_loop_rollout(lesson03_neural_models._toy_step, starts, actions)
     assert rollout.states.shape == (2, 4, 2) and np.array_equal(rollout.states[:, 0], starts)
     assert rollout.alive[0].tolist() == [True, False, False, False]      # x = 0.55 > 0.5 after step 1
     assert np.allclose(rollout.states[0, 1:], [[0.55, 1.1]] * 3)         # held after termination
     assert rollout.rewards[0, 1:].tolist() == [0, 0]
     by_hand = starts[1]
     for t in range(3):
-        by_hand = checks._toy_step(by_hand[None], actions[1, t:t + 1])[0][0]
+        by_hand = lesson03_neural_models._toy_step(by_hand[None], actions[1, t:t + 1])[0][0]
         assert np.allclose(rollout.states[1, t + 1], by_hand)
 
 
@@ -352,6 +357,6 @@ def test_rollout_depth_figure_draws_and_rejects_bad_depth():
 
 
 def models_perfect_cartpole(states, actions):
-    from mbrl_helpers.simulators import cartpole_step
+    from mbrl_helpers.worlds.simulators import cartpole_step
 
     return cartpole_step(np.asarray(states, np.float64), np.asarray(actions, np.int64))

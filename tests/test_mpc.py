@@ -1,12 +1,13 @@
-"""MPC with learned models (mbrl_helpers.mpc): planners, scoring, trajectory sampling, the loop."""
+"""MPC with learned models (mbrl_helpers.planners.mpc): planners, scoring, trajectory sampling, the loop."""
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import mbrl_helpers  # noqa: F401  (fixes torch's kernels before torch loads)
-from mbrl_helpers import data, models, mpc
-from mbrl_helpers.simulators import cartpole_step
+from mbrl_helpers.learning import data, models
+from mbrl_helpers.planners import mpc
+from mbrl_helpers.worlds.simulators import cartpole_step
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")

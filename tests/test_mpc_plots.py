@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mbrl_helpers import mpc, mpc_plots  # noqa: E402
-from mbrl_helpers.simulators import cartpole_step, pendulum_step  # noqa: E402
+from mbrl_helpers.course import mpc_plots  # noqa: E402
+from mbrl_helpers.planners import mpc  # noqa: E402
+from mbrl_helpers.worlds.simulators import cartpole_step, pendulum_step  # noqa: E402
 
 
 def fake_grid():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mbrl_helpers import sweeping, tabular
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze, make_scaled_dyna_maze
+from mbrl_helpers.agents import sweeping, tabular
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze, make_scaled_dyna_maze
 
 
 def test_queue_pops_in_order_of_priority():

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from mbrl_helpers import puct
-from mbrl_helpers import simulators as sim
+from mbrl_helpers.planners import puct
+from mbrl_helpers.worlds import simulators as sim
 
 
 class CountingModel:

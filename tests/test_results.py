@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import mbrl_helpers
-from mbrl_helpers import results, summary
+from mbrl_helpers import results
+from mbrl_helpers.course import summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,8 @@ def test_results_live_inside_the_package():
 def test_every_results_file_ships_in_the_wheel():
     """Each file in the results folder matches a package-data pattern of pyproject.toml."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "mbrl_helpers.results" in config["packages"]
+    included = config["packages"]["find"]["include"]
+    assert any(fnmatch("mbrl_helpers.results", pattern) for pattern in included), included
     patterns = config["package-data"]["mbrl_helpers.results"]
     files = [p.name for p in results.results_dir().iterdir() if p.is_file() and p.suffix != ".py"]
     assert files

@@ -12,10 +12,11 @@ import warnings
 import numpy as np
 import pytest
 
-from mbrl_helpers import dyna_mcts as dm
-from mbrl_helpers import mcts, puct, search_core, search_reference, tabular
-from mbrl_helpers import simulators as sim
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.agents import dyna_mcts as dm
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.planners import mcts, puct, search_core, search_reference
+from mbrl_helpers.worlds import simulators as sim
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 CARTPOLE_STATE = np.array([0.0, 0.1, 0.03, -0.1])
 

@@ -2,8 +2,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from mbrl_helpers import simulators as sim
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.worlds import simulators as sim
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 SMALL = GridMaze(["S.#.", "..#G", "...."])
 

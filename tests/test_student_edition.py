@@ -5,7 +5,7 @@ Every notebook in notebooks/ is covered automatically:
 - its student edition runs top to bottom in a kernel, where exactly the exercise
   checks report "not implemented" and no cell fails (the rest of the notebook
   falls back to the package's implementation);
-- every check_* in mbrl_helpers.checks is tested against a reference solution
+- every check_* in mbrl_helpers.course.checks is tested against a reference solution
   and at least two typical wrong answers.
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student_edition as mse  # noqa: E402
 
-from mbrl_helpers import checks  # noqa: E402
+from mbrl_helpers.course import checks  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOT_IMPLEMENTED_MESSAGE = "NotImplementedError"  # what every check prints for a stub
@@ -145,7 +145,7 @@ def test_every_exercise_has_markers_and_a_check(path):
     for index in exercise_cells(nb):
         name = check_called_after(nb, index)
         assert name, f"{path.name}, cell {index}: an exercise must be followed by a checks.check_* call"
-        assert callable(getattr(checks, name, None)), f"{path.name}: mbrl_helpers.checks has no {name}"
+        assert callable(getattr(checks, name, None)), f"{path.name}: mbrl_helpers.course.checks has no {name}"
 
 
 def _outputs_text(cell: nbformat.NotebookNode) -> str:
@@ -193,7 +193,7 @@ def test_student_edition_runs_with_only_the_exercises_not_implemented(path):
 
 CHECK_FUNCTIONS = sorted(
     name for name, fn in inspect.getmembers(checks, inspect.isfunction)
-    if name.startswith("check_") and fn.__module__ == checks.__name__
+    if name.startswith("check_") and fn.__module__.startswith(checks.__name__ + ".")
 )
 
 

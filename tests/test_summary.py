@@ -13,7 +13,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mbrl_helpers import summary  # noqa: E402
+from mbrl_helpers.course import summary  # noqa: E402
 from mbrl_helpers.results import results_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

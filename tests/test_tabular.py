@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mbrl_helpers import tabular
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 DYNA = GridMaze(DYNA_MAZE_LAYOUT)
 CORRIDOR = GridMaze(["S...G"])

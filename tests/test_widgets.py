@@ -5,8 +5,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mbrl_helpers import plots, tabular, widgets  # noqa: E402
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
+from mbrl_helpers.agents import tabular  # noqa: E402
+from mbrl_helpers.course import plots, widgets  # noqa: E402
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze  # noqa: E402
 
 
 def curve_data(fig):

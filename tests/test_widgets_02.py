@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mbrl_helpers import plots, widgets
-from mbrl_helpers.dyna_q_plus import DYNA_Q_PLUS
-from mbrl_helpers.envs import make_scaled_dyna_maze
+from mbrl_helpers.agents.dyna_q_plus import DYNA_Q_PLUS
+from mbrl_helpers.course import plots, widgets
+from mbrl_helpers.worlds.envs import make_scaled_dyna_maze
 
 
 def test_kappa_figure_draws_dyna_q_and_dyna_q_plus():

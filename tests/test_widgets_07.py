@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mbrl_helpers import dyna_mcts, widgets
+from mbrl_helpers.agents import dyna_mcts
+from mbrl_helpers.course import widgets
 
 
 def test_dyna_mcts_figure_draws_the_agents_at_one_budget():

@@ -2,7 +2,7 @@
 
     python3 course.py run tools/update_readme.py
 
-The block between the two markers below is generated (mbrl_helpers.summary builds the table from
+The block between the two markers below is generated (mbrl_helpers.course.summary builds the table from
 mbrl_helpers/results/*.json); everything else in README.md is left as it is. tests/test_summary.py
 fails when the README's block differs from what the results say. benchmarks/run_all.py runs this
 after regenerating the results; re-execute notebook 08 afterwards (it shows the same table).
@@ -14,7 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from mbrl_helpers import results, summary
+from mbrl_helpers import results
+from mbrl_helpers.course import summary
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 README_BEGIN = ("<!-- results-at-a-glance: written by "
@@ -27,7 +28,7 @@ def readme_section(folder: Path | str | None = None) -> str:
     rows = summary.build_table(folder)
     dates = sorted({m.split(",")[0] for m in summary.machines(folder).values()})
     text = ("Every method of the course on common tasks, read from `mbrl_helpers/results/*.json` by "
-            "`mbrl_helpers.summary` (notebook 08 explains them; regenerate them with "
+            "`mbrl_helpers.course.summary` (notebook 08 explains them; regenerate them with "
             f"`{results.REGENERATE_ALL}`). Real steps to solve: Dyna Maze, greedy path within "
             "1.2 x the shortest; Dyna Maze, 14-step path (notebook 07's benchmark): the greedy path is a "
             "shortest one; CartPole-v1, return 475 (learners: mean of 5 greedy evaluation "

@@ -52,8 +52,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # noqa: F401  (registers the course's gymnasium environments)
-from mbrl_helpers import checks, plots, tabular, widgets
-from mbrl_helpers.envs import ACTION_NAMES, DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.agents import tabular
+from mbrl_helpers.course import checks, plots, widgets
+from mbrl_helpers.worlds.envs import ACTION_NAMES, DYNA_MAZE_LAYOUT, GridMaze
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
 
@@ -99,7 +100,7 @@ print(f"after 'up': cell {maze.to_cell(observation)}, reward {reward}, terminate
 # $(s, a)$ the agent has tried, remember the next state $s'$, the reward $r$ and
 # whether the episode ended. Pairs never tried are simply unknown.
 #
-# In `mbrl_helpers.tabular` this table is a small record of arrays:
+# In `mbrl_helpers.agents.tabular` this table is a small record of arrays:
 
 # %%
 print(inspect.getsource(tabular.TabularModel))

@@ -55,9 +55,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # noqa: F401  (registers the course's gymnasium environments)
-from mbrl_helpers import checks, dyna_q_plus, plots, sweeping, tabular, widgets
-from mbrl_helpers.dyna_q_plus import DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT
-from mbrl_helpers.envs import GridMaze, make_blocking_maze, make_scaled_dyna_maze, make_shortcut_maze
+from mbrl_helpers.agents import dyna_q_plus, sweeping, tabular
+from mbrl_helpers.agents.dyna_q_plus import DYNA_Q, DYNA_Q_PLUS, DYNA_Q_PLUS_ACT
+from mbrl_helpers.course import checks, plots, widgets
+from mbrl_helpers.worlds.envs import GridMaze, make_blocking_maze, make_scaled_dyna_maze, make_shortcut_maze
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
 

@@ -52,11 +52,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # before torch: it fixes torch's CPU kernels, so every CPU gets the stored numbers
-from mbrl_helpers import checks, data, models, plots, widgets
-from mbrl_helpers.widgets import CARTPOLE_LABELS
+from mbrl_helpers.course import checks, plots, widgets
+from mbrl_helpers.course.widgets import CARTPOLE_LABELS
+from mbrl_helpers.learning import data, models
 
 SEED = 0  # every experiment takes a seed: same seed, same numbers
-mbrl_helpers.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: the same sums on every run
+mbrl_helpers.core.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: the same sums on every run
 
 DIM_NAMES = ("x", "x_dot", "theta", "theta_dot")
 

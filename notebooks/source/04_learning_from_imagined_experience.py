@@ -59,11 +59,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # before torch: it fixes torch's CPU kernels, so every CPU gets the stored numbers
-from mbrl_helpers import checks, dqn, imagined, plots, widgets
+from mbrl_helpers.agents import dqn, imagined
+from mbrl_helpers.course import checks, plots, widgets
 from mbrl_helpers.results import load_json  # the committed benchmark results, shipped with the package
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
-mbrl_helpers.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: the same sums on every run
+mbrl_helpers.core.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: the same sums on every run
 
 # %% [markdown]
 # ## 1. The model-free baseline: a compact DQN
@@ -80,7 +81,7 @@ mbrl_helpers.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: th
 # (CartPole stops at 500 steps) is not an end of the *state*: the pole is still up, so the
 # target still bootstraps. Treating truncation as termination is a classic DQN bug.
 #
-# The whole agent is in `mbrl_helpers.dqn`, readable top to bottom in the CleanRL spirit;
+# The whole agent is in `mbrl_helpers.agents.dqn`, readable top to bottom in the CleanRL spirit;
 # every hyperparameter sits in one dataclass:
 
 # %%
@@ -292,12 +293,12 @@ print(f"{len(batch['actions'])} imagined transitions from 10 rollouts of at most
 
 # %% [markdown]
 # **How good are imagined transitions?** CartPole's true physics is known
-# (`mbrl_helpers.simulators.cartpole_step`), so each imagined transition can be checked: from
+# (`mbrl_helpers.worlds.simulators.cartpole_step`), so each imagined transition can be checked: from
 # the same (imagined) state and action, where would the real pole go? Rollouts of depth 1 to
 # 10 from 200 real states, under the greedy policy of Section 2:
 
 # %%
-from mbrl_helpers.simulators import cartpole_step
+from mbrl_helpers.worlds.simulators import cartpole_step
 
 starts = real.states[rng.integers(0, len(real), size=200)]
 depth_error, made = [], 0

@@ -61,8 +61,10 @@ import gymnasium as gym
 import numpy as np
 
 import mbrl_helpers  # noqa: F401  (first: it fixes torch's CPU kernels before torch loads)
-from mbrl_helpers import checks, data, mpc, mpc_plots, widgets
-from mbrl_helpers.reproducibility import seed_torch
+from mbrl_helpers.core.reproducibility import seed_torch
+from mbrl_helpers.course import checks, mpc_plots, widgets
+from mbrl_helpers.learning import data
+from mbrl_helpers.planners import mpc
 from mbrl_helpers.results import load_json
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers

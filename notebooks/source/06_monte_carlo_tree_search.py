@@ -61,9 +61,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # noqa: F401  (registers the course's gymnasium environments)
-from mbrl_helpers import checks, mcts, tree_plot, widgets
-from mbrl_helpers import simulators as sim
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze
+from mbrl_helpers.course import checks, tree_plot, widgets
+from mbrl_helpers.planners import mcts
+from mbrl_helpers.worlds import simulators as sim
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
 CARTPOLE_ACTIONS = ("push left", "push right")

@@ -70,13 +70,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # before torch: it fixes torch's CPU kernels, so every CPU gets the stored numbers
-from mbrl_helpers import alphazero, checks, data, dyna_mcts, learned_mcts, plots, puct, tabular, widgets
-from mbrl_helpers import simulators as sim
-from mbrl_helpers.envs import DYNA_MAZE_LAYOUT, GridMaze, make_shortcut_maze
+from mbrl_helpers.agents import alphazero, dyna_mcts, learned_mcts, tabular
+from mbrl_helpers.course import checks, plots, widgets
+from mbrl_helpers.learning import data
+from mbrl_helpers.planners import puct
 from mbrl_helpers.results import load_json  # the committed benchmark results, shipped with the package
+from mbrl_helpers.worlds import simulators as sim
+from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze, make_shortcut_maze
 
 SEED = 0  # every experiment below takes a seed: same seed, same numbers
-mbrl_helpers.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: the same sums on every run
+mbrl_helpers.core.reproducibility.seed_torch(SEED)  # torch seeded, on one thread: the same sums on every run
 
 # %% [markdown]
 # ## 1. The same search, a learned model

@@ -23,7 +23,7 @@
 # model-predictive control, Pendulum-v1).
 #
 # Nothing here is trained or typed in by hand. Every number is read from the committed
-# benchmark results in `mbrl_helpers/results/` by `mbrl_helpers.summary`, which checks that
+# benchmark results in `mbrl_helpers/results/` by `mbrl_helpers.course.summary`, which checks that
 # each file exists and has the format (schema) it expects; the command that regenerates
 # each file is printed below. The notebook itself runs in a few seconds.
 #
@@ -56,7 +56,7 @@ import math
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from mbrl_helpers import summary
+from mbrl_helpers.course import summary
 
 rows = summary.build_table()    # every row, read from mbrl_helpers/results/*.json
 facts = summary.build_facts()   # the headline numbers of each results file
@@ -361,4 +361,4 @@ assert all(dqn4.solved > r.solved for r in dyna_dqn)
 #    where does its point move in the figure?
 # 3. The MPC benchmark also measured ablations (`mpc.json`, part "ablations": a model fitted once
 #    on the warm-up data, the true model, random shooting). Add one of them to the table: extend
-#    `MPC_ROWS` in `mbrl_helpers/summary.py`, rerun this notebook, and place it in the figure.
+#    `MPC_ROWS` in `mbrl_helpers/course/summary.py`, rerun this notebook, and place it in the figure.
