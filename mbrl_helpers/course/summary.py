@@ -10,6 +10,7 @@ an older schema or a missing key raises an error that names the file and that co
     facts = summary.build_facts()             # {"mcts.compiled_speedup": 113.0, ...}
     summary.table_markdown(rows)              # the table as markdown
     summary.efficiency_figure(rows)           # real steps to solve vs compute per real step
+    summary.methods_within_budget(rows, "CartPole-v1", 5_000, 40.0)   # what meets a budget
     summary.readme_section()                  # README's "Results at a glance" text
 
 To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data) -> list[Row]`
@@ -424,6 +425,27 @@ def find(rows: list[Row], task: str, method: str) -> Row:
         if row.task == task and row.method == method:
             return row
     raise KeyError(f"no row for method {method!r} on task {task!r}")
+
+
+def methods_within_budget(rows: list[Row], task: str, max_real_steps: float,
+                          max_ms_per_real_step: float) -> list[str]:
+    """The methods whose median run solved `task` within both budgets, fewest real steps first.
+
+    A row qualifies when its real_steps_to_solve is at most max_real_steps and its
+    ms_per_real_step at most max_ms_per_real_step. A row without either number (None) or whose
+    median run did not solve (real_steps_to_solve = inf) never does. Ties in real steps: the
+    cheaper per real step first. Returns the rows' method names.
+    """
+    fits = [r for r in rows if r.task == task and r.real_steps_to_solve is not None
+            and r.ms_per_real_step is not None and r.real_steps_to_solve <= max_real_steps
+            and r.ms_per_real_step <= max_ms_per_real_step]
+    return [r.method for r in sorted(fits, key=lambda r: (r.real_steps_to_solve, r.ms_per_real_step))]
+
+
+def compute_ratio(rows: list[Row], task: str, method: str, baseline: str) -> float:
+    """How many times the baseline's compute per real step `method` spends on `task`:
+    ms_per_real_step(method) / ms_per_real_step(baseline) (both rows must have a time)."""
+    return find(rows, task, method).ms_per_real_step / find(rows, task, baseline).ms_per_real_step
 
 
 def format_steps(row: Row) -> str:

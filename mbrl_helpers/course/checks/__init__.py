@@ -21,6 +21,7 @@ from mbrl_helpers.course.checks.lesson07_learned_models import (
     check_puct_select,
     check_search_targets_update,
 )
+from mbrl_helpers.course.checks.lesson08_choosing import check_compute_ratio, check_methods_within_budget
 
 __all__ = [
     "check_q_learning_update", "check_planning",
@@ -30,4 +31,5 @@ __all__ = [
     "check_score_with_termination", "check_cem_refit_categorical",
     "check_ucb1_score", "check_backup",
     "check_puct_score", "check_puct_select", "check_search_targets_update",
+    "check_methods_within_budget", "check_compute_ratio",
 ]
