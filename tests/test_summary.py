@@ -166,3 +166,12 @@ def test_figure_labels_every_point_once_and_no_two_labels_overlap():
         for b in boxes[i + 1:]:
             assert not a.overlaps(b), "two point labels overlap"
     plt.close(fig)
+
+
+def test_recorded_run_hours_counts_parts_once(tmp_path: Path):
+    (tmp_path / "bench.json").write_text(json.dumps({"runs": [{"wall_time": 3600}, {"wall_time": 3600}]}))
+    (tmp_path / "bench.part1.json").write_text(json.dumps({"runs": [{"wall_time": 3600}]}))
+    (tmp_path / "bench.part2.json").write_text(json.dumps({"runs": {"a": [{"wall_time": 1800}]}}))
+    (tmp_path / "alone.json").write_text(json.dumps({"total_seconds": 900, "seconds": {"x": 5}}))
+    (tmp_path / "untimed.json").write_text(json.dumps({"steps": [1, 2]}))
+    assert summary.recorded_run_hours(tmp_path) == {"alone": 0.25, "bench": 1.5}

@@ -11,6 +11,7 @@ an older schema or a missing key raises an error that names the file and that co
     summary.table_markdown(rows)              # the table as markdown
     summary.efficiency_figure(rows)           # real steps to solve vs compute per real step
     summary.methods_within_budget(rows, "CartPole-v1", 5_000, 40.0)   # what meets a budget
+    summary.recorded_run_hours()              # {"mpc": 5.2, ...}: what regenerating costs
     summary.readme_section()                  # README's "Results at a glance" text
 
 To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data) -> list[Row]`
@@ -19,6 +20,7 @@ To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -417,6 +419,35 @@ def machines(folder: Path | str | None = None) -> dict[str, str]:
         m = load_results(spec, folder)["machine"]
         out[spec.name] = f"{m['date']}, {m['cpu']}, {m['cores']} cores"
     return out
+
+
+def _seconds_recorded(data: object) -> float:
+    """Sum of every "wall_time" (seconds, one per run) and "total_seconds" in a results file."""
+    if isinstance(data, dict):
+        return sum(value if key in ("wall_time", "total_seconds") and isinstance(value, (int, float))
+                   else _seconds_recorded(value) for key, value in data.items())
+    if isinstance(data, list):
+        return sum(_seconds_recorded(value) for value in data)
+    return 0.0
+
+
+def recorded_run_hours(folder: Path | str | None = None) -> dict[str, float]:
+    """Hours of wall time the benchmarks recorded, per results family ("imagined", "mpc", ...).
+
+    A resumable benchmark writes each part to its own file (<family>.<part>...json) and merges
+    them into <family>.json; the parts are summed, never the merged file as well, so no run counts
+    twice. A family without part files counts its own file. Families recording no time are left out.
+    """
+    folder = Path(folder) if folder is not None else results.results_dir()
+    files = sorted(folder.glob("*.json"))
+    hours: dict[str, float] = {}
+    for family in sorted({f.name.split(".")[0] for f in files}):
+        parts = [f for f in files if f.name.startswith(family + ".") and f.name != family + ".json"]
+        counted = parts or [folder / f"{family}.json"]
+        seconds = sum(_seconds_recorded(json.loads(f.read_text())) for f in counted)
+        if seconds > 0:
+            hours[family] = seconds / 3600
+    return hours
 
 
 def find(rows: list[Row], task: str, method: str) -> Row:
