@@ -12,6 +12,7 @@ import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from mbrl_helpers.course import summary  # noqa: E402
 from mbrl_helpers.results import results_dir  # noqa: E402
@@ -151,3 +152,26 @@ def test_one_row_per_method_and_task_the_first_file_wins(results: Path):
 def test_find_names_what_is_missing():
     with pytest.raises(KeyError, match="nope.*Dyna Maze"):
         summary.find(summary.build_table(), "Dyna Maze", "nope")
+
+
+def test_figure_labels_every_point_once_and_no_two_labels_overlap():
+    rows = summary.build_table()
+    fig = summary.efficiency_figure(rows)
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text().isdigit()]
+    assert sorted(int(t.get_text()) for t in labels) == list(range(1, len(ax.collections) + 1))
+    fig.canvas.draw()
+    boxes = [Text.get_window_extent(t) for t in labels]    # the text alone, not its connecting line
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), "two point labels overlap"
+    plt.close(fig)
+
+
+def test_recorded_run_hours_counts_parts_once(tmp_path: Path):
+    (tmp_path / "bench.json").write_text(json.dumps({"runs": [{"wall_time": 3600}, {"wall_time": 3600}]}))
+    (tmp_path / "bench.part1.json").write_text(json.dumps({"runs": [{"wall_time": 3600}]}))
+    (tmp_path / "bench.part2.json").write_text(json.dumps({"runs": {"a": [{"wall_time": 1800}]}}))
+    (tmp_path / "alone.json").write_text(json.dumps({"total_seconds": 900, "seconds": {"x": 5}}))
+    (tmp_path / "untimed.json").write_text(json.dumps({"steps": [1, 2]}))
+    assert summary.recorded_run_hours(tmp_path) == {"alone": 0.25, "bench": 1.5}

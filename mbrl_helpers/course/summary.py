@@ -10,6 +10,8 @@ an older schema or a missing key raises an error that names the file and that co
     facts = summary.build_facts()             # {"mcts.compiled_speedup": 113.0, ...}
     summary.table_markdown(rows)              # the table as markdown
     summary.efficiency_figure(rows)           # real steps to solve vs compute per real step
+    summary.methods_within_budget(rows, "CartPole-v1", 5_000, 40.0)   # what meets a budget
+    summary.recorded_run_hours()              # {"mpc": 5.2, ...}: what regenerating costs
     summary.readme_section()                  # README's "Results at a glance" text
 
 To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data) -> list[Row]`
@@ -18,6 +20,7 @@ To add a results file (e.g. notebook 07's): write an extractor `rows_<name>(data
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -418,12 +421,62 @@ def machines(folder: Path | str | None = None) -> dict[str, str]:
     return out
 
 
+def _seconds_recorded(data: object) -> float:
+    """Sum of every "wall_time" (seconds, one per run) and "total_seconds" in a results file."""
+    if isinstance(data, dict):
+        return sum(value if key in ("wall_time", "total_seconds") and isinstance(value, (int, float))
+                   else _seconds_recorded(value) for key, value in data.items())
+    if isinstance(data, list):
+        return sum(_seconds_recorded(value) for value in data)
+    return 0.0
+
+
+def recorded_run_hours(folder: Path | str | None = None) -> dict[str, float]:
+    """Hours of wall time the benchmarks recorded, per results family ("imagined", "mpc", ...).
+
+    A resumable benchmark writes each part to its own file (<family>.<part>...json) and merges
+    them into <family>.json; the parts are summed, never the merged file as well, so no run counts
+    twice. A family without part files counts its own file. Families recording no time are left out.
+    """
+    folder = Path(folder) if folder is not None else results.results_dir()
+    files = sorted(folder.glob("*.json"))
+    hours: dict[str, float] = {}
+    for family in sorted({f.name.split(".")[0] for f in files}):
+        parts = [f for f in files if f.name.startswith(family + ".") and f.name != family + ".json"]
+        counted = parts or [folder / f"{family}.json"]
+        seconds = sum(_seconds_recorded(json.loads(f.read_text())) for f in counted)
+        if seconds > 0:
+            hours[family] = seconds / 3600
+    return hours
+
+
 def find(rows: list[Row], task: str, method: str) -> Row:
     """The row of `method` on `task`; KeyError naming both if there is none."""
     for row in rows:
         if row.task == task and row.method == method:
             return row
     raise KeyError(f"no row for method {method!r} on task {task!r}")
+
+
+def methods_within_budget(rows: list[Row], task: str, max_real_steps: float,
+                          max_ms_per_real_step: float) -> list[str]:
+    """The methods whose median run solved `task` within both budgets, fewest real steps first.
+
+    A row qualifies when its real_steps_to_solve is at most max_real_steps and its
+    ms_per_real_step at most max_ms_per_real_step. A row without either number (None) or whose
+    median run did not solve (real_steps_to_solve = inf) never does. Ties in real steps: the
+    cheaper per real step first. Returns the rows' method names.
+    """
+    fits = [r for r in rows if r.task == task and r.real_steps_to_solve is not None
+            and r.ms_per_real_step is not None and r.real_steps_to_solve <= max_real_steps
+            and r.ms_per_real_step <= max_ms_per_real_step]
+    return [r.method for r in sorted(fits, key=lambda r: (r.real_steps_to_solve, r.ms_per_real_step))]
+
+
+def compute_ratio(rows: list[Row], task: str, method: str, baseline: str) -> float:
+    """How many times the baseline's compute per real step `method` spends on `task`:
+    ms_per_real_step(method) / ms_per_real_step(baseline) (both rows must have a time)."""
+    return find(rows, task, method).ms_per_real_step / find(rows, task, baseline).ms_per_real_step
 
 
 def format_steps(row: Row) -> str:
@@ -468,38 +521,28 @@ def table_markdown(rows: list[Row], *, long: bool = True) -> str:
 def efficiency_figure(rows: list[Row]) -> Figure:
     """Real steps to solve (y) against ms of compute per real step (x), log scales, one point per row.
 
-    Points are numbered; the legend beside the axes names each. Rows without a "solved"
-    definition (Shortcut Maze) or without a time are left out; a row whose median run did not solve within its
-    budget is drawn at the budget as an open marker (a lower bound).
+    Points are numbered, each with its own label placed where it overlaps no other label or
+    point (place_labels); the legend beside the axes names each number. Rows without a "solved"
+    definition (Shortcut Maze) or without a time are left out; a row whose median run did not solve
+    within its budget is drawn at the budget as an open marker (a lower bound).
     """
     fig, ax = plt.subplots(figsize=(10, 8.5))
     drawn = [r for r in rows if r.real_steps_to_solve is not None and r.ms_per_real_step is not None]
     tasks = [t for t in TASK_ORDER if any(r.task == t for r in drawn)]
-    clusters: list[tuple[float, float, list[str]]] = []     # label anchors: close points share one
-    number = 0
+    points: list[tuple[float, float, str]] = []     # (x, y, label) of every numbered point
     for i, task in enumerate(tasks):
         ax.plot([], [], " ", label=f"{task}:")        # a heading in the legend
-        for r in (r for r in rows if r.task == task and r.real_steps_to_solve is not None
-                  and r.ms_per_real_step is not None):
+        for r in (r for r in drawn if r.task == task):
             unsolved = math.isinf(r.real_steps_to_solve)
             y = r.budget if unsolved else r.real_steps_to_solve
             if y is None:
                 continue
-            number += 1
+            number = len(points) + 1
             ax.scatter(r.ms_per_real_step, y, s=60, marker=MARKERS[i],
                        facecolors="none" if unsolved else COLOURS[i + 1], edgecolors=COLOURS[i + 1],
                        linewidths=1.5, zorder=3,
                        label=f"{number}  {r.method}" + (" (unsolved)" if unsolved else ""))
-            lx, ly = math.log10(r.ms_per_real_step), math.log10(y)
-            for cx, cy, names in clusters:
-                if abs(lx - cx) < 0.6 and abs(ly - cy) < 0.12:
-                    names.append(str(number))
-                    break
-            else:
-                clusters.append((lx, ly, [str(number)]))
-    for cx, cy, names in clusters:
-        ax.annotate(", ".join(names), (10 ** cx, 10 ** cy), xytext=(7, 4), textcoords="offset points",
-                    fontsize=9)
+            points.append((r.ms_per_real_step, y, str(number)))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("compute per real step: milliseconds (log scale; the benchmark machine)")
@@ -510,7 +553,64 @@ def efficiency_figure(rows: list[Row]) -> Figure:
               title="open marker: the median run did not solve the task; drawn at its budget",
               title_fontsize=8)
     fig.tight_layout()
+    place_labels(ax, points)        # after the layout: labels are placed in the final pixel positions
     return fig
+
+
+# Where a point's label may go: rings of offsets (in points, from the point to the label's centre),
+# nearest first; within a ring, right, upper right, up, ... so that a label sits beside its point
+# when there is room, and further out, joined to it by a thin line, when there is not.
+_LABEL_RINGS = (9.0, 15.0, 22.0, 30.0, 40.0, 52.0, 66.0)
+_LABEL_ANGLES = np.deg2rad([0, 30, 330, 60, 300, 90, 270, 120, 240, 150, 210, 180])
+
+
+def place_labels(ax: plt.Axes, points: list[tuple[float, float, str]], fontsize: float = 8.5,
+                 marker_radius: float = 6.0) -> list[tuple[float, float]]:
+    """Annotate each point (x, y, label) in data coordinates, without overlaps, greedily.
+
+    Each label takes the first offset of _LABEL_RINGS x _LABEL_ANGLES where its box (as the
+    figure's renderer draws it) overlaps no label placed before it, no point's
+    marker (a square of marker_radius points) and stays inside the axes. Returns the offsets
+    used, (dx, dy) in points per label; labels away from their point get a thin connecting line.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    px_per_pt = fig.dpi / 72.0
+    centres = ax.transData.transform([(x, y) for x, y, _ in points])     # (P, 2) pixels
+    inside = ax.get_window_extent()
+    boxes: list[tuple[float, float, float, float]] = []                 # placed labels, pixels
+    marker = marker_radius * px_per_pt
+
+    def free(x0: float, y0: float, x1: float, y1: float) -> bool:
+        if x0 < inside.x0 or x1 > inside.x1 or y0 < inside.y0 or y1 > inside.y1:
+            return False
+        if any(x0 < bx1 and bx0 < x1 and y0 < by1 and by0 < y1 for bx0, by0, bx1, by1 in boxes):
+            return False
+        return not any(x0 < cx + marker and cx - marker < x1 and y0 < cy + marker and cy - marker < y1
+                       for cx, cy in centres)
+
+    offsets = []
+    for (x, y, label), (cx, cy) in zip(points, centres, strict=True):
+        probe = ax.text(0, 0, label, fontsize=fontsize)          # the label's size as it will be drawn
+        size = probe.get_window_extent(renderer)
+        probe.remove()
+        half_w, half_h = size.width / 2 + 1, size.height / 2 + 1
+        candidates = [(r * math.cos(a), r * math.sin(a)) for r in _LABEL_RINGS for a in _LABEL_ANGLES]
+        dx, dy = candidates[0]
+        for ox, oy in candidates:
+            lx, ly = cx + ox * px_per_pt, cy + oy * px_per_pt
+            if free(lx - half_w, ly - half_h, lx + half_w, ly + half_h):
+                dx, dy = ox, oy
+                break
+        lx, ly = cx + dx * px_per_pt, cy + dy * px_per_pt
+        boxes.append((lx - half_w, ly - half_h, lx + half_w, ly + half_h))
+        far = math.hypot(dx, dy) > _LABEL_RINGS[0] + 1
+        ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", ha="center", va="center",
+                    fontsize=fontsize, zorder=4,
+                    arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "#777777", "shrinkA": 3, "shrinkB": 5}
+                    if far else None)
+        offsets.append((dx, dy))
+    return offsets
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     uct_search        UCT from a root: n simulations of mcts.simulate (select by UCB1, expand,
                       evaluate by a rollout, back up: the plain path mcts_search runs), then the tree
+    puct_select       the PUCT choice at one node: score every action, take the best
     puct_simulation   one single-leaf PUCT simulation (AlphaZero): select by PUCT, expand,
                       evaluate by the evaluator, back up
     puct_search       PUCT from a root: evaluate the root, n simulations, then the tree
@@ -48,6 +49,27 @@ def uct_search(step_fn: StepFn, root_state: np.ndarray | int, *, n_actions: int,
 
 
 # -- single-leaf PUCT (AlphaZero, Silver et al. 2018) --------------------------------------
+def puct_select(tree: Tree, node: int, prior: np.ndarray, c: float, gamma: float,
+                bounds: list[float]) -> int:
+    """PUCT's choice at node: the action (an int in [0, A)) with the highest PUCT score.
+
+    prior (N, A): the evaluator's prior of every node; bounds [q_min, q_max]: the lowest and
+    highest values seen in the tree, for the min-max normalisation. A visited child's value is
+    r + gamma * (its mean return); an untried or unvisited action is valued at the node's own
+    mean return (first-play urgency = parent value), so its score rests on its prior.
+    Ties go to the lowest action.
+    """
+    parent_q = tree.value_sum[node] / max(tree.visits[node], 1)
+    scores = []
+    for a in range(tree.children.shape[1]):
+        child = tree.children[node, a]
+        n = tree.visits[child] if child >= 0 else 0
+        q = tree.reward[child] + gamma * tree.value_sum[child] / n if n > 0 else parent_q
+        q = normalised(q, bounds[0], bounds[1])
+        scores.append(puct_score(q, prior[node, a], tree.visits[node], n, c))
+    return int(np.argmax(scores))
+
+
 def puct_simulation(step_fn: StepFn, evaluate: Evaluator, tree: Tree, prior: np.ndarray,
                     c: float, gamma: float, bounds: list[float]) -> None:
     """One PUCT simulation on tree; prior (N, A) holds the evaluator's prior of every node.
@@ -59,15 +81,7 @@ def puct_simulation(step_fn: StepFn, evaluate: Evaluator, tree: Tree, prior: np.
     #    action is untried, or the node is terminal.
     node, path, action = 0, [0], -1
     while not tree.terminal[node]:
-        parent_q = tree.value_sum[node] / max(tree.visits[node], 1)
-        scores = []
-        for a in range(tree.children.shape[1]):
-            child = tree.children[node, a]
-            n = tree.visits[child] if child >= 0 else 0
-            q = tree.reward[child] + gamma * tree.value_sum[child] / n if n > 0 else parent_q
-            q = normalised(q, bounds[0], bounds[1])
-            scores.append(puct_score(q, prior[node, a], tree.visits[node], n, c))
-        action = int(np.argmax(scores))
+        action = puct_select(tree, node, prior, c, gamma, bounds)
         if tree.children[node, action] < 0:
             break
         node = int(tree.children[node, action])

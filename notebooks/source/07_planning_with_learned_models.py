@@ -19,8 +19,8 @@
 # model**, a table of what each tried action did last time, or a neural network fitted
 # to a few thousand real transitions. This notebook puts the pieces together. The
 # search of notebook 06 stays; the model it asks becomes a learned one. Sutton & Barto
-# (section 8.11) note that MCTS can act as the planning component of Dyna, and that a
-# search is only as good as the model under it. We measure both.
+# (section 8.11) note that Monte Carlo Tree Search (MCTS) can act as the planning component
+# of Dyna, and that a search is only as good as the model under it. We measure both.
 #
 # Three parts, each on its own model:
 #
@@ -30,25 +30,9 @@
 # * **Dyna with MCTS planning** on the book's mazes, tabular model: a search from where the
 #   agent stands against Dyna-Q's random replay, at the same number of model calls; and
 #   what a *stale* model does to a search.
-# * **AlphaZero-style search** (PUCT with a policy prior, a value network at the leaves,
-#   networks trained from the search's own results) on CartPole with a learned model, with
-#   leaves evaluated in batches so the search does not pay a network call per node.
-#
-# **Learning objectives.** After this notebook you can
-# 1. plug any learned model into a tree search through the step-function interface, and say
-#    what the search does where the model knows nothing (a tabular model's untried actions,
-#    a network far from its data);
-# 2. read a return-vs-depth curve and say where model error, not search effort, limits a
-#    planner; use ensemble disagreement as a guard;
-# 3. use MCTS as Dyna's planning component, update $Q$ from search values, and compare it with
-#    Dyna-Q fairly, at an equal budget of model calls;
-# 4. write the PUCT rule, and explain how AlphaZero replaces rollouts by a value network,
-#    learns a prior from visit counts, and why leaves are evaluated in batches;
-# 5. compare real-step efficiency and compute per step of search-based agents with DQN.
-#
-# Heavy runs (many seeds, full training) come from the committed benchmark results in
-# `mbrl_helpers/results/` (shipped with the package); every such cell says which command regenerates them. Everything
-# else runs here in about a minute.
+# * **AlphaZero-style search** (PUCT, a tree-search rule steered by a policy prior; a value
+#   network at the leaves; networks trained from the search's own results) on CartPole with a
+#   learned model, with leaves evaluated in batches so the search does not pay a network call per node.
 
 # %% [markdown] tags=["launch-links"]
 # [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F07_planning_with_learned_models.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/07_planning_with_learned_models.ipynb)
@@ -63,6 +47,34 @@ import sys
 if "google.colab" in sys.modules:
     %pip install -q --extra-index-url https://download.pytorch.org/whl/cpu "numpy>=1.26,<2.5" "numba>=0.60" "gymnasium>=1.0,<2" "matplotlib>=3.8" "ipywidgets>=8.1" "tqdm>=4.66" "torch==2.13.0"
     %pip install -q --no-deps "mbrl-helpers @ git+https://github.com/mbrl-course/mbrl-hands-on@main"
+
+# %% [markdown]
+# **In this notebook**
+#
+# *Objectives.* After this notebook you can
+# 1. plug any learned model into a tree search through the step-function interface, and say
+#    what the search does where the model knows nothing (a tabular model's untried actions,
+#    a network far from its data);
+# 2. read a return-vs-depth curve and say where model error, not search effort, limits a
+#    planner; use ensemble disagreement as a guard;
+# 3. use MCTS as Dyna's planning component, update $Q$ from search values, and compare it with
+#    Dyna-Q fairly, at an equal budget of model calls;
+# 4. write the PUCT rule and the selection step that uses it, and explain how AlphaZero replaces
+#    rollouts by a value network, learns a prior from visit counts, and why leaves are evaluated
+#    in batches;
+# 5. compare real-step efficiency and compute per step of search-based agents with DQN
+#    (deep Q-network, notebook 04).
+#
+# *Assumes.* Notebook 01 (Dyna-Q and its tabular model), 02 (the Shortcut Maze, Dyna-Q+'s
+# exploration bonus), 03 (neural ensembles and their open-loop error), 04 (DQN, and counting
+# real steps to solve CartPole) and 06 (UCT, Upper Confidence bounds applied to Trees: selection by
+# UCB1, the upper-confidence-bound rule, then expansion, simulation, backup; values min-max
+# normalised over the tree).
+#
+# *Time.* About 75 minutes to work through (reading, three exercises, one slider); the cells run
+# in about 45 s on a laptop CPU (42 s measured on 2 cores). Heavy runs (many seeds, full training)
+# are not redone here: they come from the committed benchmark results in `mbrl_helpers/results/` (shipped with the
+# package), and every such cell names the command that regenerates them.
 
 # %%
 import ipywidgets
@@ -149,9 +161,15 @@ assert spread_on_random.max() < learned_mcts.GUARD_THRESHOLD < np.median(spread_
 # %% [markdown]
 # ## 2. How deep can a search trust a learned model?
 #
-# The planner: PUCT search (section 5 explains the rule; with uniform priors it behaves like
-# notebook 06's UCT) with random rollouts of depth $d$ from every new leaf, 64 simulations
-# per decision, leaves evaluated 16 at a time. One short episode with each model first, live:
+# The planner: PUCT search, the selection rule of AlphaZero that section 4 defines, here with
+# a uniform prior (1/2 for each of CartPole's two actions), random rollouts of depth $d$ from
+# every new leaf, 64 simulations per decision, leaves evaluated 16 at a time. It is close to
+# notebook 06's UCT but not the same: the exploration bonus of an action is
+# $c\,P\,\sqrt{N}/(1+n)$ (prior $P$, parent visits $N$, the action's visits $n$) instead of UCB1's
+# $c\sqrt{\ln N / n}$, so it shrinks as $1/n$ rather than $1/\sqrt{n}$; and an untried action gets
+# no infinite bonus: it is scored at its parent's mean value plus a finite bonus, so the search
+# may follow a good child deeper before it has tried every action. One short episode with each
+# model first, live:
 
 # %%
 for name, step_fn in (("true model", sim.cartpole_step), ("learned model", learned_step)):
@@ -188,7 +206,7 @@ for name, r in returns.items():
     print(f"{name:<38}", "  ".join(f"d={d}: {m:5.1f}" for d, m in zip(depths, r.mean(axis=1), strict=True)))
 
 # %% [markdown]
-# Four lessons in one picture.
+# Five lessons in one picture.
 #
 # * **With the true model, a deeper look helps** from depth 5 to 15: a rollout of 5 steps
 #   cannot see a fall coming. (From 15 to 50 nothing more is gained at this budget: longer
@@ -202,7 +220,7 @@ for name, r in returns.items():
 # * **475 on most seeds is out of reach here** for a search on the 2,000-transition model: the
 #   best depth solves one seed of five. The same planner on the *true* model solves three at
 #   depth 15, so with 64 simulations and random rollouts the planner is a limit before the model
-#   is. Section 5 replaces the rollouts by a learned value.
+#   is. Section 4 replaces the rollouts by a learned value.
 # * **The disagreement guard, as a hard stop, hurts.** Ending every branch where the members
 #   disagree makes the search pessimistic about the unknown, which sounds right, but once the
 #   *real* cart is out where the model is unsure, every branch ends at once and the search has
@@ -268,12 +286,14 @@ for unseen in ("stay", "terminal"):
 
 # %% [markdown]
 # **Dyna-MCTS.** After each real step, exactly as Dyna-Q: a Q-learning update from the real
-# transition and a model update. Then, instead of $n$ random replays, one UCT search of
-# budget $B$ model calls from the state the agent is about to act in. A new leaf is valued
+# transition and a model update. Then, instead of $n$ random replays, one tree search that
+# stops after $B$ model calls, from the state the agent is about to act in. It selects as
+# notebook 06's UCT does (UCB1 at every node), but differs in what it puts in the tree: a new leaf is valued
 # by the agent's own $Q$, $V(\text{leaf}) = \max_a Q(\text{leaf}, a)$ (random rollouts on a maze
 # with a single rewarding cell return 0 almost always; the benchmark measures that too). The
 # tree is backed up the Bellman way, $V(\text{node}) = \max_a [r + \gamma V(\text{child})]$, and
-# the root's search values become targets for $Q$:
+# the root's search values become targets for $Q$ (notebook 06 averaged the returns instead;
+# the maximum suits a deterministic maze):
 #
 # $$
 # Q(s, a) \leftarrow Q(s, a) + \alpha\,\big(Q_{\text{search}}(s, a) - Q(s, a)\big)
@@ -339,7 +359,7 @@ assert abs(curves[mcts_label][-10:].mean() - curves[dyna_q_label][-10:].mean()) 
 
 
 # %% [markdown]
-# ### Exercise 2: search values as $Q$ targets
+# ### Exercise 1: search values as $Q$ targets
 #
 # `dyna_mcts.search_q_targets` runs one search on a learned model and returns what it found at
 # the root: `q_values` $(4,)$, the search's $Q_{\text{search}}(s, a)$ (NaN for actions the search
@@ -350,14 +370,14 @@ assert abs(curves[mcts_label][-10:].mean() - curves[dyna_q_label][-10:].mean()) 
 # %%
 def search_targets_update(q: np.ndarray, root: int, targets: dyna_mcts.SearchTargets, alpha: float) -> None:
     ### BEGIN SOLUTION
-    ### HINT: loop over the 4 actions; skip a when not targets.tried[a] or np.isnan(targets.q_values[a]).
+    ### HINT: one step of size alpha per action, but only where the agent has real experience and the search has a value.
     for a in range(4):
         if targets.tried[a] and not np.isnan(targets.q_values[a]):
             q[root, a] += alpha * (targets.q_values[a] - q[root, a])
     ### END SOLUTION
 
 
-exercise_2_passed = checks.check_search_targets_update(search_targets_update)
+exercise_1_passed = checks.check_search_targets_update(search_targets_update)
 
 # %% [markdown]
 # Why only tried actions? For an untried action the search's value rests on the adapter's
@@ -367,8 +387,9 @@ exercise_2_passed = checks.check_search_targets_update(search_targets_update)
 #
 # ### What a stale model does to a search
 #
-# The Shortcut Maze of notebook 02 (the book's Figure 8.5): after 3,000 steps a shorter path
-# opens on the left. The model has seen a wall there, many times. Dyna-Q never finds the
+# The Shortcut Maze of notebook 02 (the book's Figure 8.5): after 3,000 steps a gap opens at the
+# right end of the wall, a path of 10 steps instead of 16 round its left end. The model has seen
+# a wall there, many times. Dyna-Q never finds the
 # shortcut without an exploration bonus (that was Dyna-Q+'s lesson). A search uses the same
 # model, so it plans just as confidently in the old world. Same settings as notebook 02
 # ($\alpha = 1$, 30 runs, 10 model calls per real step):
@@ -442,7 +463,7 @@ print("mean steps in episodes 2-10, leaves by Q / by rollouts of 10:",
 assert all(early[b, 10] > early[b, 0] for b in widgets.BUDGET_SLIDER)
 
 # %% [markdown]
-# ## 5. AlphaZero-style search: a prior, a value network, batched leaves
+# ## 4. AlphaZero-style search: a prior, a value network, batched leaves
 #
 # Rollouts are a poor way to judge a leaf when the rollout policy is poor (random pushes drop
 # the pole in about 20 steps whatever the state) and an expensive one on a learned model (every
@@ -453,7 +474,8 @@ assert all(early[b, 10] > early[b, 0] for b in widgets.BUDGET_SLIDER)
 # * a **policy prior** $p_\phi(a \mid s)$, used in selection to look first at the actions a good
 #   player would take.
 #
-# Selection then uses the **PUCT** rule instead of UCB1. At a node visited $N$ times, pick the
+# Selection then uses the **PUCT** rule (Predictor + UCT: UCT's bonus steered by a predictor, the
+# prior; Rosin 2011, Silver et al. 2017) instead of UCB1. At a node visited $N$ times, pick the
 # child $a$ maximising
 #
 # $$
@@ -469,7 +491,7 @@ assert all(early[b, 10] > early[b, 0] for b in widgets.BUDGET_SLIDER)
 # Here the model is the neural ensemble of section 1, in the real state space, trained on real
 # transitions only: MuZero-like in spirit, with every piece inspectable.
 #
-# ### Exercise 1: the PUCT score
+# ### Exercise 2: the PUCT score
 #
 # Write `puct_score(q, prior, parent_visits, child_visits, c)` for one child. `q` is already
 # normalised; `parent_visits` is $N$, `child_visits` is $n(s, a)$, possibly 0.
@@ -480,12 +502,53 @@ import math
 
 def puct_score(q: float, prior: float, parent_visits: int, child_visits: int, c: float) -> float:
     ### BEGIN SOLUTION
-    ### HINT: q plus c times the prior times sqrt(N) / (1 + n); no special case for n = 0.
+    ### HINT: q plus an exploration bonus: weighted by the prior, growing with the parent's visits, shrinking with the child's; finite for an unvisited child.
     return q + c * prior * math.sqrt(parent_visits) / (1 + child_visits)
     ### END SOLUTION
 
 
-exercise_1_passed = checks.check_puct_score(puct_score)
+exercise_2_passed = checks.check_puct_score(puct_score)
+
+# %% [markdown]
+# ### Exercise 3: the PUCT choice at one node
+#
+# The score is one line; the selection step of the search is the loop around it. Write
+# `puct_select(tree, node, prior, c, gamma, bounds)`: score every action $a$ of `node` and return
+# the best one (an `int`; on a tie the lowest action, as `np.argmax` gives). The search's tree is
+# notebook 06's flat-array `Tree`: `tree.children[node, a]` is the child node (-1 if not expanded
+# yet), and for a node `k`, `tree.visits[k]`, `tree.value_sum[k]` (sum of the returns backed up
+# through it) and `tree.reward[k]` (the reward of the step into it). `prior` is $(N_\text{nodes}, A)$,
+# one row per node; `bounds` is `[q_min, q_max]`, the lowest and highest values seen in the tree.
+#
+# * A visited child's value is the reward into it plus $\gamma$ times its mean return.
+# * A child never visited (not expanded, or expanded with 0 visits) is valued at its **parent's**
+#   mean return, `tree.value_sum[node] / tree.visits[node]` (AlphaZero's *first-play urgency*):
+#   until it is tried, only its prior and the bonus speak for it.
+# * Each value goes through `normalised(q, q_min, q_max)` (imported below) before `puct.puct_score`.
+#
+# The plain-Python search `search_reference.puct_search` calls `search_reference.puct_select` at
+# every node on its way down; the check compares your function with it on 100 small trees.
+
+# %%
+from mbrl_helpers.planners.search_core import Tree, normalised
+
+
+def puct_select(tree: Tree, node: int, prior: np.ndarray, c: float, gamma: float, bounds: list[float]) -> int:
+    ### BEGIN SOLUTION
+    ### HINT: one score per action (the child's value as described above, normalised, then the PUCT score); return the index of the best.
+    parent_q = tree.value_sum[node] / max(tree.visits[node], 1)
+    scores = []
+    for a in range(tree.children.shape[1]):
+        child = tree.children[node, a]
+        n = tree.visits[child] if child >= 0 else 0
+        q = tree.reward[child] + gamma * tree.value_sum[child] / n if n > 0 else parent_q
+        q = normalised(q, bounds[0], bounds[1])
+        scores.append(puct.puct_score(q, prior[node, a], tree.visits[node], n, c))
+    return int(np.argmax(scores))
+    ### END SOLUTION
+
+
+exercise_3_passed = checks.check_puct_select(puct_select)
 
 # %% [markdown]
 # ### Batched leaf evaluation
@@ -541,12 +604,18 @@ assert speedup["learned model", 16] > 5 and speedup["true model", 16] > 5
 #
 # ### The AlphaZero-style agent on CartPole
 #
-# `alphazero.train_alphazero` runs the whole loop, CleanRL-explicit in one function:
+# `alphazero.train_alphazero` runs the whole loop, every step explicit in one function:
 #
 # 1. 500 random real steps; fit the ensemble (refit every 500 real steps on the newest 5,000).
 # 2. At every real step: a PUCT search of 32 simulations on the learned model from the real state,
 #    leaves valued by the network, Dirichlet noise on the root prior for exploration; act by most
 #    visits; store the state, the search's **visit distribution** and the real reward.
+#    *Dirichlet noise*: the root's prior is mixed with a random probability vector drawn from a
+#    Dirichlet distribution (75% prior, 25% noise; concentration 0.3, which makes the draws lopsided,
+#    favouring one action at random). A prior that has wrongly learned to ignore an action would
+#    never let the search try it (no infinite bonus); the noise makes every action likely enough,
+#    at the root only and only while training, so the agent keeps finding out. Evaluation runs
+#    without it.
 # 3. Every 250 real steps, train the network: the prior towards the visit distribution
 #    (cross-entropy), the value towards the **Monte Carlo return** of the real episode (mean
 #    squared error, in units of $1/(1-\gamma)$).
@@ -560,6 +629,8 @@ assert speedup["learned model", 16] > 5 and speedup["true model", 16] > 5
 # (`python3 course.py run benchmarks/bench_alphazero.py`; DQN from notebook 04's results):
 
 # %%
+defaults = alphazero.AlphaZeroConfig()
+assert (defaults.dirichlet_alpha, defaults.noise_fraction, defaults.n_simulations) == (0.3, 0.25, 32)  # as described above
 imagined_runs = load_json("imagined.json")["runs"]
 az_runs = alpha_zero["runs"]                       # {variant: one run per seed}
 curves = {label: [(r["eval_steps"], r["eval_returns"]) for r in runs] for label, runs in az_runs.items()}
@@ -600,7 +671,7 @@ assert all(10 < table[label]["ms_per_real_step"] < 100 for label in az_runs)   #
 
 # %% [markdown]
 # Are they learning? At every training phase the benchmark first measures both on the real steps
-# they have not been trained on yet: the **value error** (RMS difference between the network's
+# they have not been trained on yet: the **value error** (root-mean-square error, RMSE: the RMS difference between the network's
 # value at the state and the return that followed, beside the spread of those returns, the error of
 # always predicting their mean) and the **prior agreement** (how often the prior's favourite action
 # is the one the search chose).

@@ -15,8 +15,9 @@
 # *Notebook 08 of **Model-based reinforcement learning, hands-on**.*
 #
 # The course starts from an overview table that compares three families of methods in
-# words: simple model-based RL ("high efficiency", but "model bias"), Dyna-Q, and MCTS
-# ("high compute cost"). Words like these are where a choice starts, not where it ends:
+# words: simple model-based reinforcement learning (RL: train a policy only on transitions made
+# up by a learned model; "high efficiency", but "model bias"), Dyna-Q, and Monte Carlo Tree
+# Search (MCTS; "high compute cost"). Words like these are where a choice starts, not where it ends:
 # *how much* more efficient, at *what* cost, and what breaks *when*? This notebook
 # replaces the words with the numbers the course measured: every method of notebooks
 # 01-07 on the tasks where it applies (the Dyna Maze, the Shortcut Maze, CartPole-v1 and, for
@@ -26,15 +27,6 @@
 # benchmark results in `mbrl_helpers/results/` by `mbrl_helpers.course.summary`, which checks that
 # each file exists and has the format (schema) it expects; the command that regenerates
 # each file is printed below. The notebook itself runs in a few seconds.
-#
-# **Learning objectives.** After this notebook you can
-#
-# 1. say, with numbers, what each method of the course costs in real environment steps and
-#    in compute per real step, on the same tasks;
-# 2. read the sample-efficiency vs compute trade-off from one picture;
-# 3. say what goes wrong when each method's model is wrong, and how much it costs;
-# 4. choose a method for a new problem from its constraints (real steps, compute, a
-#    simulator or not, a changing world), and back the choice with a measurement.
 
 # %% [markdown] tags=["launch-links"]
 # [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F08_choosing_a_method.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/08_choosing_a_method.ipynb)
@@ -50,13 +42,34 @@ if "google.colab" in sys.modules:
     %pip install -q --extra-index-url https://download.pytorch.org/whl/cpu "numpy>=1.26,<2.5" "numba>=0.60" "gymnasium>=1.0,<2" "matplotlib>=3.8" "ipywidgets>=8.1" "tqdm>=4.66" "torch==2.13.0"
     %pip install -q --no-deps "mbrl-helpers @ git+https://github.com/mbrl-course/mbrl-hands-on@main"
 
+# %% [markdown]
+# **In this notebook**
+#
+# *Objectives.* After this notebook you can
+#
+# 1. say, with numbers, what each method of the course costs in real environment steps and
+#    in compute per real step, on the same tasks;
+# 2. read the sample-efficiency vs compute trade-off from one picture;
+# 3. say what goes wrong when each method's model is wrong, and how much it costs;
+# 4. choose a method for a new problem from its constraints (real steps, compute, a
+#    simulator or not, a changing world), and back the choice with a measurement: in code, by
+#    filtering the measured table for the methods that meet a budget.
+#
+# *Assumes.* The methods of notebooks 01-07, at least by name and idea: Dyna-Q and its variants
+# (01, 02), neural models and learning from imagined transitions (03, 04), model-predictive control
+# (05), tree search with a perfect simulator (06) and with learned models (07). Nothing is rerun
+# here: each section says which notebook a number comes from.
+#
+# *Time.* About 40 minutes to work through (reading the table and the guide, two exercises); the
+# cells run in about 10 s on a laptop CPU (9 s measured on 2 cores).
+
 # %%
 import math
 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from mbrl_helpers.course import summary
+from mbrl_helpers.course import checks, summary
 
 rows = summary.build_table()    # every row, read from mbrl_helpers/results/*.json
 facts = summary.build_facts()   # the headline numbers of each results file
@@ -69,18 +82,30 @@ facts = summary.build_facts()   # the headline numbers of each results file
 # during the run. `summary.load_results` refuses a file that is missing (naming the command
 # that regenerates it) or that an older version of its benchmark wrote (a *stale* schema), so
 # the table below can never silently mix old and new measurements. `python3 course.py run benchmarks/run_all.py`
-# regenerates them all, one at a time (about an hour, most of it notebook 04's DQN runs);
-# `--quick` checks that every benchmark still runs.
+# regenerates them all, one at a time: about ten hours on 2 cores from scratch, most of it notebook
+# 05's MPC runs and notebook 04's DQN runs, as the run times recorded in the files add up (the cell
+# below sums them); `--quick` checks in about a minute that every benchmark still runs.
 
 # %%
 machines = summary.machines()
 for spec in summary.RESULTS_FILES:
     print(f"{spec.name + '.json':<16} schema {spec.schema}  {machines[spec.name]:<52} <- {spec.command}")
 
+# The benchmarks record each run's wall time; their sum is what regenerating everything costs.
+run_hours = summary.recorded_run_hours()
+print("recorded run time, hours:", {name: round(h, 1) for name, h in run_hours.items()},
+      f"in all {sum(run_hours.values()):.1f}")
+assert 8 < sum(run_hours.values()) < 12                       # "about ten hours"
+assert all("2 cores" in m for m in machines.values()) and {m.split(", ")[1] for m in machines.values()} == {
+    "AMD EPYC", "Intel(R) Xeon(R) Processor"}
+assert max(run_hours, key=run_hours.get) == "mpc" and sorted(run_hours.values())[-2] == run_hours["imagined"]
+
 # %% [markdown]
-# All files come from the same 2-core machine. The timings are CPU milliseconds on that
-# machine (wall time for the one-thread torch runs of notebook 04): compare them *between rows*,
-# not with your laptop. Real steps, model calls and success counts do not depend on the machine.
+# All files come from 2-core cloud machines, of two kinds (an AMD EPYC and an Intel Xeon, as
+# printed above). The timings are CPU milliseconds on the machine that wrote the file (wall time for
+# the one-thread torch runs of notebook 04): compare them *between rows*, and between rows of
+# different files only by their order of magnitude; not with your laptop. Real steps, model calls and
+# success counts do not depend on the machine.
 #
 # ## 2. The overview table, measured
 #
@@ -102,6 +127,16 @@ for spec in summary.RESULTS_FILES:
 #
 # On the Shortcut Maze the question is not how fast an agent solves the maze but whether it
 # notices that the world changed, so its rows report reward instead of steps to solve.
+#
+# **The methods' names, spelled out.** $n$: planning updates per real step (Dyna-Q); $B$: model calls
+# per real step given to a search (Dyna-MCTS, notebook 07); DQN: deep Q-network (notebook 04), "4
+# updates/step" its gradient updates per real step; Dyna-DQN: DQN trained on real plus $k$ imagined
+# transitions per real step from rollouts of $h$ model steps, optionally stopped where the ensemble's
+# members disagree by more than a guard threshold; simple MBRL: simple model-based RL, the policy trained
+# only in the model; MPC: model-predictive control (notebook 05), planning by CEM, the cross-entropy
+# method, over a horizon of $H$ steps; UCT: Upper Confidence bounds applied to Trees, the MCTS of
+# notebook 06; PUCT: its AlphaZero variant steered by a policy prior (notebook 07), "64 sims" its
+# simulations per decision; ms: milliseconds of CPU time.
 
 # %%
 display(Markdown(summary.table_markdown(rows)))
@@ -219,6 +254,36 @@ print(f"simple MBRL / DQN (4 updates/step): {simple.real_steps_to_solve / dqn4.r
       f"{simple.ms_per_real_step / dqn4.ms_per_real_step:.1f}x the compute per real step")
 
 # %% [markdown]
+# ### Exercise 1: how many times the compute?
+#
+# The takeaway above compares rows by ratios. Write `compute_ratio(rows, task, method, baseline)`:
+# how many times the baseline's compute per real step `method` spends on `task` (a float; 2.0 means
+# twice as much). Each row of the table is a `summary.Row` with fields `task`, `method`,
+# `real_steps_to_solve`, `ms_per_real_step`, `solved`, `runs`, `budget`, ...;
+# `summary.find(rows, task, method)` returns the one row of that task and method.
+
+# %%
+def compute_ratio(rows: list[summary.Row], task: str, method: str, baseline: str) -> float:
+    ### BEGIN SOLUTION
+    ### HINT: find the two rows, then compare their compute per real step.
+    return summary.find(rows, task, method).ms_per_real_step / summary.find(rows, task, baseline).ms_per_real_step
+    ### END SOLUTION
+
+
+exercise_1_passed = checks.check_compute_ratio(compute_ratio)
+
+# %% [markdown]
+# With the package's version: the ratio behind "hundreds of times" (UCT against Dyna-Q on the maze)
+# and behind "about twice" (simple MBRL against DQN with 4 updates per real step).
+
+# %%
+uct_vs_dyna = summary.compute_ratio(rows, "Dyna Maze", "MCTS (UCT), perfect simulator", "Dyna-Q, n = 50")
+simple_vs_dqn = summary.compute_ratio(rows, "CartPole-v1", "simple MBRL", "DQN, 4 updates/step")
+print(f"UCT / Dyna-Q (n = 50), Dyna Maze: {uct_vs_dyna:,.0f}x; simple MBRL / DQN (4 updates/step), "
+      f"CartPole: {simple_vs_dqn:.1f}x")
+assert 100 < uct_vs_dyna < 1_000 and 1.5 < simple_vs_dqn < 2.5
+
+# %% [markdown]
 # ## 4. When the model is wrong
 #
 # Every model-based method bets that its model is right. The course measured three ways the bet
@@ -332,6 +397,62 @@ assert round(dqn1.real_steps_to_solve / dqn4.real_steps_to_solve, 1) == 2.9
 assert all(dqn4.solved > r.solved for r in dyna_dqn)
 
 # %% [markdown]
+# ### Exercise 2: which methods fit a budget?
+#
+# The guide above asks its questions in words. A real project often arrives with numbers: "we can
+# afford at most 5,000 real steps, and 40 ms of compute per real step". Write
+# `methods_within_budget(rows, task, max_real_steps, max_ms_per_real_step)`: the names (`row.method`)
+# of the methods whose median run solved `task` within **both** budgets (at most that many real
+# steps, at most that many ms per real step), ordered by real steps to solve, fewest first (on a
+# tie, the cheaper per real step first). A row whose `real_steps_to_solve` or `ms_per_real_step` is
+# `None` (not measured) never qualifies, nor does one whose median run did not solve
+# (`real_steps_to_solve` is `math.inf`; the figure draws those at their budget).
+#
+# The check runs your function on the course's table with 14 budgets on all four tasks.
+
+# %%
+def methods_within_budget(rows: list[summary.Row], task: str, max_real_steps: float,
+                          max_ms_per_real_step: float) -> list[str]:
+    ### BEGIN SOLUTION
+    ### HINT: keep the rows of the task that have both numbers and stay within both limits; sort them; return their names.
+    fits = []
+    for r in rows:
+        if r.task != task or r.real_steps_to_solve is None or r.ms_per_real_step is None:
+            continue
+        if r.real_steps_to_solve <= max_real_steps and r.ms_per_real_step <= max_ms_per_real_step:
+            fits.append(r)
+    fits.sort(key=lambda r: (r.real_steps_to_solve, r.ms_per_real_step))
+    return [r.method for r in fits]
+    ### END SOLUTION
+
+
+exercise_2_passed = checks.check_methods_within_budget(methods_within_budget)
+
+# %% [markdown]
+# The package's version (`summary.methods_within_budget`) on three budgets. CartPole with at most
+# 5,000 real steps and 40 ms per real step: the two searches on the perfect simulator and MPC on a
+# learned model; without a simulator, MPC is the only learner left (simple MBRL needs 5,000 real steps
+# but 64 ms per real step). With 20 ms per real step (a robot acting 50 times a second) and up to
+# 40,000 real steps, only DQN with one update per real step remains of the learners. On the Dyna
+# Maze, a thousandth of a millisecond per real step still buys Dyna-Q with $n = 5$.
+
+# %%
+budgets = {"CartPole, 5,000 steps, 40 ms": ("CartPole-v1", 5_000, 40.0),
+           "CartPole, 40,000 steps, 20 ms": ("CartPole-v1", 40_000, 20.0),
+           "Dyna Maze, 1,000 steps, 0.001 ms": ("Dyna Maze", 1_000, 0.001)}
+fit = {label: summary.methods_within_budget(rows, *budget) for label, budget in budgets.items()}
+for label, methods in fit.items():
+    print(f"{label:<34} {methods}")
+simulator_free = {label: [m for m in methods if row(budgets[label][0], m).model != "perfect simulator"]
+                  for label, methods in fit.items()}
+assert fit["CartPole, 5,000 steps, 40 ms"] == ["MCTS (UCT), perfect simulator", "PUCT (64 sims), true simulator, depth 15",
+                                                "MPC (CEM, H = 30) + terminal value"]
+assert simulator_free["CartPole, 5,000 steps, 40 ms"] == ["MPC (CEM, H = 30) + terminal value"]
+assert simple.real_steps_to_solve == 5_000 and simple.ms_per_real_step > 60
+assert simulator_free["CartPole, 40,000 steps, 20 ms"] == ["DQN, 1 update/step"]
+assert fit["Dyna Maze, 1,000 steps, 0.001 ms"] == ["Dyna-Q, n = 5"]
+
+# %% [markdown]
 # ## Summary
 #
 # * The overview table's words, measured on common tasks: **"high efficiency"** is real but depends on the
@@ -357,8 +478,9 @@ assert all(dqn4.solved > r.solved for r in dyna_dqn)
 # 1. Regenerate `methods.json` with `python3 course.py run benchmarks/bench_methods.py` on your machine and rerun
 #    this notebook: which rows move, and which do not? (Steps and model calls are seeded; timings
 #    are not.)
-# 2. In `benchmarks/bench_methods.py`, give UCT on the Dyna Maze 300 instead of 3,000 simulations:
-#    where does its point move in the figure?
+# 2. In `benchmarks/bench_methods.py`, give UCT on the Dyna Maze 300 instead of 3,000 simulations
+#    (`MAZE_MCTS`): where does its point move in the figure?
 # 3. The MPC benchmark also measured ablations (`mpc.json`, part "ablations": a model fitted once
 #    on the warm-up data, the true model, random shooting). Add one of them to the table: extend
 #    `MPC_ROWS` in `mbrl_helpers/course/summary.py`, rerun this notebook, and place it in the figure.
+#    Which budgets of Exercise 2 does it meet?

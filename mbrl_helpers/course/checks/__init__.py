@@ -16,7 +16,12 @@ from mbrl_helpers.course.checks.lesson03_neural_models import (
 from mbrl_helpers.course.checks.lesson04_imagined import check_branched_rollout, check_dqn_target
 from mbrl_helpers.course.checks.lesson05_mpc import check_cem_refit_categorical, check_score_with_termination
 from mbrl_helpers.course.checks.lesson06_mcts import check_backup, check_ucb1_score
-from mbrl_helpers.course.checks.lesson07_learned_models import check_puct_score, check_search_targets_update
+from mbrl_helpers.course.checks.lesson07_learned_models import (
+    check_puct_score,
+    check_puct_select,
+    check_search_targets_update,
+)
+from mbrl_helpers.course.checks.lesson08_choosing import check_compute_ratio, check_methods_within_budget
 
 __all__ = [
     "check_q_learning_update", "check_planning",
@@ -25,5 +30,6 @@ __all__ = [
     "check_dqn_target", "check_branched_rollout",
     "check_score_with_termination", "check_cem_refit_categorical",
     "check_ucb1_score", "check_backup",
-    "check_puct_score", "check_search_targets_update",
+    "check_puct_score", "check_puct_select", "check_search_targets_update",
+    "check_methods_within_budget", "check_compute_ratio",
 ]
