@@ -121,7 +121,7 @@ print(inspect.getsource(dqn.DQNAgent.update))
 # %%
 def dqn_target(rewards, next_q, terminated, gamma):
     ### BEGIN SOLUTION
-    ### HINT: one target per transition: the reward now, plus the discounted value of the best next action, and no future at all where the episode ended.
+    ### HINT: the target's formula is in section 1; turn each of its parts into an operation on the whole batch, one target per transition.
     return rewards + gamma * (1.0 - terminated) * next_q.max(axis=1)
     ### END SOLUTION
 
