@@ -15,7 +15,7 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mbrl_helpers.course import checks, widgets  # noqa: E402
+from mbrl_helpers.course import widgets  # noqa: E402
 from mbrl_helpers.course.checks import lesson03_neural_models  # noqa: E402
 from mbrl_helpers.learning import data, models  # noqa: E402
 
@@ -276,70 +276,7 @@ def test_rollout_error_ignores_steps_after_the_real_episode_ended():
     assert np.allclose(models.rollout_error(predicted, real, scale=np.array([1.0])), [0, 2, 2])
 
 
-# -- notebook 03's exercise checks ---------------------------------------------------------------
-
-def test_check_normalisation_stats_accepts_the_reference():
-    assert checks.check_normalisation_stats(models.normalisation_stats)
-    assert checks.check_normalisation_stats(lambda x: (x.mean(0), np.maximum(x.std(0, ddof=1), 1e-6)
-                                                       * (x.std(0) >= 1e-6) + (x.std(0) < 1e-6)))
-
-
-def test_check_normalisation_stats_rejects_typical_mistakes(capsys):
-    wrong = [
-        lambda x: (x.mean(axis=1), x.std(axis=1)),                       # over the wrong axis
-        lambda x: (x.mean(), x.std()),                                   # one number for all columns
-        lambda x: (x.mean(axis=0), x.std(axis=0)),                       # no guard for a constant column
-        lambda x: (x.mean(axis=0), np.where(x.std(0) < 1e-6, 1.0, x.var(0))),  # the variance
-    ]
-    for fn in wrong:
-        assert not checks.check_normalisation_stats(fn)
-    assert "constant" in capsys.readouterr().out
-
-
-def test_check_normalisation_stats_reports_a_stub_without_raising(capsys):
-    def stub(x):
-        raise NotImplementedError
-    assert checks.check_normalisation_stats(stub) is False
-    assert "NotImplementedError" in capsys.readouterr().out
-
-
-def test_check_open_loop_rollout_accepts_the_reference():
-    assert checks.check_open_loop_rollout(models.open_loop_rollout)
-
-
-def _rollout_no_stop(step_fn, starts, actions):
-    states = [starts]
-    rewards = []
-    for t in range(actions.shape[1]):
-        nxt, rew, _ = step_fn(states[-1], actions[:, t])
-        states.append(nxt)
-        rewards.append(rew)
-    return np.stack(states, 1), np.stack(rewards, 1), np.ones((len(starts), actions.shape[1] + 1), bool)
-
-
-def _rollout_action_off_by_one(step_fn, starts, actions):
-    shifted = np.concatenate([actions[:, 1:], actions[:, -1:]], axis=1)
-    return models.open_loop_rollout(step_fn, starts, shifted)
-
-
-def _rollout_from_starts_only(step_fn, starts, actions):
-    """Teacher forcing gone wrong: every step predicted from the start state."""
-    states = [starts] + [step_fn(starts, actions[:, t])[0] for t in range(actions.shape[1])]
-    return np.stack(states, 1), np.zeros(actions.shape), np.ones((len(starts), actions.shape[1] + 1), bool)
-
-
-def _rollout_without_start(step_fn, starts, actions):
-    rollout = models.open_loop_rollout(step_fn, starts, actions)
-    return rollout.states[:, 1:], rollout.rewards, rollout.alive[:, 1:]
-
-
-def test_check_open_loop_rollout_rejects_typical_mistakes(capsys):
-    wrong = (_rollout_no_stop, _rollout_action_off_by_one, _rollout_from_starts_only, _rollout_without_start)
-    for fn in wrong:
-        assert not checks.check_open_loop_rollout(fn)
-    out = capsys.readouterr().out
-    assert "hold its state" in out and "Expected states of shape" in out
-
+# The exercise checks of notebook 03 are tested in tests/test_checks_lesson03.py.
 
 # -- notebook 03's slider callback ---------------------------------------------------------------
 

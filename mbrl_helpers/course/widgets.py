@@ -250,10 +250,26 @@ def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -
                 [(np.asarray(r["eval_steps"]), np.asarray(r["eval_returns"])) for r in runs[name]]
                 for name in shown}
     missing = " - this (k, h) was not measured" if k and key not in runs else ""
-    return plots.learning_curves_figure(
-        labelled, max_steps=int(grid.get("budget", 10_000)),
-        title=f"Dyna-DQN: k = {k} imagined transitions per real step, rollouts of h = {h} "
-              f"(benchmark){missing}")
+    if k == 0:  # no imagined transitions: the rollout length has nothing to act on
+        title = "Dyna-DQN with k = 0: nothing is imagined, so h changes nothing (DQN, 4 updates/step)"
+    else:
+        title = (f"Dyna-DQN: k = {k} imagined transitions per real step, rollouts of h = {h} "
+                 f"(benchmark){missing}")
+    return plots.learning_curves_figure(labelled, max_steps=int(grid.get("budget", 10_000)), title=title)
+
+
+def disable_h_when_k_is_zero(k_slider: object, h_slider: object) -> None:
+    """Notebook 04's sliders: grey out the rollout-length slider h while k = 0.
+
+    With k = 0 imagined transitions per real step no rollout is made, so h changes nothing; a
+    disabled slider says so where the reader looks. k_slider, h_slider: ipywidgets sliders
+    (anything with .value, .disabled and .observe).
+    """
+    def update(_change: object = None) -> None:
+        h_slider.disabled = k_slider.value == 0
+
+    k_slider.observe(update, names="value")
+    update()
 
 
 # == notebook 06: the MCTS slider (simulations, rollout depth, c) ================

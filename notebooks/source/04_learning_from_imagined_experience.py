@@ -24,18 +24,6 @@
 # episodes end when the pole tips past 12 degrees or the cart leaves the track, and stop
 # (truncate) after 500 steps. "Solved" means the greedy policy's mean return over 5 fresh
 # real episodes reaches **475**.
-#
-# **Learning objectives.** After this notebook you can
-# 1. write the DQN target $y = r + \gamma (1 - \text{terminated}) \max_{a'} Q_{\bar\theta}(s', a')$ and
-#    say why a time-limit truncation is not a termination;
-# 2. run the *simple model-based RL* recipe end to end (real data, model, imagined data, DQN,
-#    real evaluation) and explain why a policy trained only in a model can fail in the real
-#    world: **model bias** and states the data never covered;
-# 3. write an MBPO-style **branched rollout** and build Dyna-style DQN from it;
-# 4. compare model-based and model-free agents *fairly*: against DQN that makes as many
-#    gradient updates per real step (the same **replay ratio**), and read off where the model
-#    really adds something;
-# 5. weigh the cost side: gradient updates, imagined transitions and wall-clock per real step.
 
 # %% [markdown] tags=["launch-links"]
 # [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F04_learning_from_imagined_experience.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/04_learning_from_imagined_experience.ipynb)
@@ -50,6 +38,33 @@ import sys
 if "google.colab" in sys.modules:
     %pip install -q --extra-index-url https://download.pytorch.org/whl/cpu "numpy>=1.26,<2.5" "numba>=0.60" "gymnasium>=1.0,<2" "matplotlib>=3.8" "ipywidgets>=8.1" "tqdm>=4.66" "torch==2.13.0"
     %pip install -q --no-deps "mbrl-helpers @ git+https://github.com/mbrl-course/mbrl-hands-on@main"
+
+# %% [markdown]
+# **In this notebook**
+#
+# *Objectives.* After this notebook you can
+# 1. write the DQN target $y = r + \gamma (1 - \text{terminated}) \max_{a'} Q_{\bar\theta}(s', a')$ and
+#    say why a time-limit truncation is not a termination (Exercise 1);
+# 2. run the *simple model-based RL* recipe end to end (real data, model, imagined data, DQN,
+#    real evaluation) and explain why a policy trained only in a model can fail in the real
+#    world: **model bias** and states the data never covered;
+# 3. write a **branched rollout** in the style of MBPO (model-based policy optimisation, Janner et
+#    al., 2019) and build Dyna-style DQN from it (Exercise 2);
+# 4. compare model-based and model-free agents *fairly*: against DQN that makes as many
+#    gradient updates per real step (the same **replay ratio**), and read off where the model
+#    really adds something;
+# 5. weigh the cost side: gradient updates, imagined transitions and wall-clock per real step.
+#
+# *What it assumes.* Notebook 01 (Q-learning and Dyna-Q: a Q-value update, planning with
+# imagined transitions) and notebook 03 (the neural dynamics model, its ensemble, and how its
+# error grows over an open-loop rollout). RL stands for reinforcement learning throughout; MBRL
+# for model-based RL. A deep Q-network is explained in section 1, no earlier deep-RL notebook is
+# needed.
+#
+# *Time.* About an hour to work through (reading, two exercises, the sliders); the cells run in
+# well under a minute on a laptop processor (21 s measured on 2 cores, 39 s while they were
+# shared with other work), most of it the model-only training of section 2. The long comparison of section 4 is a benchmark run outside the
+# notebook (about an hour); its stored results are read here.
 
 # %%
 import inspect
@@ -106,7 +121,7 @@ print(inspect.getsource(dqn.DQNAgent.update))
 # %%
 def dqn_target(rewards, next_q, terminated, gamma):
     ### BEGIN SOLUTION
-    ### HINT: take the max over actions (axis=1), and multiply the future by (1 - terminated).
+    ### HINT: the target's formula is in section 1; turn each of its parts into an operation on the whole batch, one target per transition.
     return rewards + gamma * (1.0 - terminated) * next_q.max(axis=1)
     ### END SOLUTION
 
@@ -248,7 +263,8 @@ assert np.median(trajectory["error"][-n // 4:]) > 5 * np.median(trajectory["erro
 #
 # ### Exercise 2: the branched rollout
 #
-# Complete `branched_rollout(step_fn, policy, start_states, horizon)`. `step_fn(states, actions)`
+# This is the piece that makes imagined experience (about 10 lines). Complete
+# `branched_rollout(step_fn, policy, start_states, horizon)`. `step_fn(states, actions)`
 # returns `(next_states, rewards, terminated)` for a batch; `policy(states)` returns actions.
 # Return a dict with arrays `states`, `actions`, `rewards`, `next_states`, `terminated` holding
 # every transition made (any order). A rollout that terminates goes no further.
@@ -256,7 +272,7 @@ assert np.median(trajectory["error"][-n // 4:]) > 5 * np.median(trajectory["erro
 # %%
 def branched_rollout(step_fn, policy, start_states, horizon):
     ### BEGIN SOLUTION
-    ### HINT: loop horizon times; after each step keep only next_states[~terminated].
+    ### HINT: step all the rollouts still running together, once per step of the horizon; keep every transition made, then carry on only with the rollouts the model did not end.
     keys = ("states", "actions", "rewards", "next_states", "terminated")
     parts, states = [], start_states
     for _ in range(horizon):
@@ -288,8 +304,9 @@ print(inspect.getsource(imagined.DynaHook.__call__))
 # %%
 starts = real.states[rng.integers(0, len(real), size=10)]
 batch = imagined.branched_rollout(model.step, agent.greedy, starts, horizon=5)
+falls = int(batch["terminated"].sum())
 print(f"{len(batch['actions'])} imagined transitions from 10 rollouts of at most 5 steps; "
-      f"{int(batch['terminated'].sum())} rollouts ended in a fall")
+      f"{falls} rollout{'s' if falls != 1 else ''} ended in a fall")
 
 # %% [markdown]
 # **How good are imagined transitions?** CartPole's true physics is known
@@ -323,8 +340,9 @@ assert depth_error[0, 0] > np.median(held_out["error"]), "even the first imagine
 # %% [markdown]
 # Even the first imagined step is less accurate than the model is on its own data (the
 # branch starts from a real state but takes the *policy's* action, not the one in the data),
-# and every further step drifts to states the model knows less well, so the error of what the
-# agent learns from grows with depth. Short branches keep this bias small, but they also stay
+# and further steps drift to states the model knows less well: the error at depth 10 is larger
+# than at depth 1, in the median and the 90th percentile (not at every depth: depth 2 is about
+# as good as depth 1). Short branches keep this bias small, but they also stay
 # close to the real states the replay buffer already holds: that is the tension the next
 # sections measure.
 
@@ -388,7 +406,8 @@ assert best["median"] == min(table[name]["median"] for name in table if not name
 ratio = matched["median"] / best["median"]
 print(f"real steps to 475, median: replay-matched DQN {matched['median']:,.0f}, best model-based "
       f"{best['median']:,.0f} -> {ratio:.1f}x fewer")
-assert best["median"] <= 5_000 and ratio >= 2, "the model-based agent needs at most 5,000 real steps, half the control's"
+assert best["median"] == 5_000 and ratio >= 2, "the model-based agent needs a median of 5,000 real steps, half the control's"
+assert (best["q25"], best["q75"]) == (3_500, 6_000), "the quartiles the prose quotes"
 assert table['Dyna-DQN, k=16, h=3, 4 updates/step']['runs'] >= 1
 assert table['Dyna-DQN, k=64, h=10, disagreement guard 0.2, 4 updates/step']['runs'] >= 1
 assert table['Dyna-DQN, k=64, h=5, 4 updates/step']['runs'] >= 1
@@ -405,7 +424,7 @@ assert {name: solved_by(name, 10_000) for name in table if name.startswith("Dyna
     name: solved for name, (solved, _) in {'Dyna-DQN, k=16, h=3, 4 updates/step': (2, 5), 'Dyna-DQN, k=64, h=10, disagreement guard 0.2, 4 updates/step': (0, 5), 'Dyna-DQN, k=64, h=5, 4 updates/step': (2, 5)}.items()}
 
 # %% [markdown]
-# **Learning from the model pays, narrowly**: the best model-based agent, simple MBRL, reaches 475 in a median of 5,000 real steps (5 seeds), at most 5,000 and 2.0x fewer than replay-matched DQN (10,000). Its evaluations come every 500 real steps, DQN's every 1,000, which can favour it by up to 500 steps; and its seeds spread from 3,500 to 6,000 (quartiles).
+# **Learning from the model pays, with two caveats**: the best model-based agent, simple MBRL, reaches 475 in a median of 5,000 real steps (5 seeds), half the 10,000 of replay-matched DQN (2.0x fewer). The caveats: its evaluations come every 500 real steps, DQN's every 1,000, which can favour it by up to 500 steps; and its seeds spread from 3,500 to 6,000 (quartiles), so the gap rests on few runs.
 #
 # **Dyna-DQN does not beat the replay-matched control here.** Within 10,000 real steps the replay-matched DQN solved 3 of 5 runs; Dyna-DQN, at the same 4 updates per real step: Dyna-DQN, k=16, h=3: 2 of 5 runs; Dyna-DQN, k=64, h=10, disagreement guard 0.2: 0 of 5 runs; Dyna-DQN, k=64, h=5: 2 of 5 runs. Why? At the same replay ratio the model can only help with *new* information, and short branches off real states add little that the real states do not already teach, while every imagined transition carries model bias (the error by depth above) and takes the place of a real one in half of each batch. Longer branches reach further, and pay more bias. (Dyna-DQN's own settings were not tuned: half of each batch imagined, the model refit every 1,000 real steps; MBPO uses a much smaller real share and many more updates.)
 #
@@ -453,15 +472,21 @@ assert solved_by('DQN, 4 updates/step (replay-matched)', 10_000) > same_updates[
 # further from the real data, where the model is worse, as notebook 03 measured). The sliders
 # show precomputed Dyna-DQN curves (4 updates per real step, budget 10,000 real steps) from
 # the benchmark's grid; $k = 0$ is the replay-matched DQN. Grid points measured with fewer
-# seeds say so in the legend.
+# seeds say so in the legend. The **k** slider sets the imagined transitions per real step (0, 16
+# or 64), the **h** slider the length of each branched rollout (1, 3 or 5 model steps). At
+# $k = 0$ nothing is imagined, so there is no rollout for $h$ to lengthen: the h slider is greyed
+# out there, and the table below shows that $k = 0$ gives the same runs for every $h$.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 import ipywidgets
 
 grid = widgets.load_imagined_grid()
-k_slider = ipywidgets.SelectionSlider(options=[0, 16, 64], value=16, description="k", continuous_update=False)
-h_slider = ipywidgets.SelectionSlider(options=[1, 3, 5], value=3, description="h", continuous_update=False)
+k_slider = ipywidgets.SelectionSlider(options=[0, 16, 64], value=16, description="k (imagined per real step)",
+                                      continuous_update=False, style={"description_width": "initial"})
+h_slider = ipywidgets.SelectionSlider(options=[1, 3, 5], value=3, description="h (rollout length)",
+                                      continuous_update=False, style={"description_width": "initial"})
+widgets.disable_h_when_k_is_zero(k_slider, h_slider)   # at k = 0 there are no rollouts for h to change
 widgets.interactive_figure(lambda k, h: widgets.imagined_grid_figure(k, h, grid=grid), k=k_slider, h=h_slider)
 
 # %%
@@ -487,6 +512,8 @@ for key in sorted(grid["runs"], key=lambda name: (int(name.split()[0][2:]), int(
 solved = {key: sum(r["steps_to_solve"] is not None for r in runs) / len(runs) for key, runs in grid["runs"].items()}
 assert (max(solved.values()) <= solved['k=0 h=1']), "the prose above says whether any (k, h) beat k = 0"
 assert solved['k=16 h=3'] == 2 / 5 and solved['k=0 h=1'] == 3 / 5
+returns_at_k0 = [[r["eval_returns"] for r in grid["runs"][f"k=0 h={h}"]] for h in (1, 3, 5)]
+assert returns_at_k0[0] == returns_at_k0[1] == returns_at_k0[2], "at k = 0, h changes nothing"
 
 # %% [markdown]
 # ## 6. The cost side
@@ -504,6 +531,8 @@ for name, row in table.items():
 # %%
 assert table['simple MBRL (policy trained only in the model, rounds of 500 real steps)']["updates_per_real_step"] > table['DQN, 4 updates/step (replay-matched)']["updates_per_real_step"]
 assert table['simple MBRL (policy trained only in the model, rounds of 500 real steps)']["ms_per_real_step"] > 3 * table['DQN, 1 update/step']["ms_per_real_step"]
+assert round(table['simple MBRL (policy trained only in the model, rounds of 500 real steps)']["updates_per_real_step"]) == 7
+assert round(table['DQN, 1 update/step']["updates_per_real_step"]) == 1 and round(table['DQN, 4 updates/step (replay-matched)']["updates_per_real_step"]) == 4
 assert all(table[name]["ms_per_real_step"] > table['DQN, 1 update/step']["ms_per_real_step"] for name in ['simple MBRL (policy trained only in the model, rounds of 500 real steps)', 'Dyna-DQN, k=16, h=3, 4 updates/step', 'Dyna-DQN, k=64, h=10, disagreement guard 0.2, 4 updates/step', 'Dyna-DQN, k=64, h=5, 4 updates/step'])
 
 # %% [markdown]

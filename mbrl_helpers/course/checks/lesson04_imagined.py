@@ -22,20 +22,31 @@ def _dqn_target_reference(rewards: np.ndarray, next_q: np.ndarray, terminated: n
 
 
 def _dqn_target_wrong_versions(rewards, next_q, terminated, gamma) -> dict[str, np.ndarray]:
-    """Common mistakes, each named by the hint it earns."""
+    """Common mistakes for rewards (B,), next_q (B, A), terminated (B,), each named by the hint it earns,
+    and the (B,) targets it returns."""
     best = next_q.max(axis=1)
     not_done = 1.0 - terminated
     return {
-        "Terminal transitions must not bootstrap: multiply the future term by (1 - terminated).":
+        "Terminal transitions must not bootstrap: where the episode ended there is no next state, "
+        "so the target is the reward alone.":
             rewards + gamma * best,
-        "The mask is the wrong way round: the future counts where terminated is False.":
+        "The terminal mask is the wrong way round: the future counts only where the episode did not end.":
             rewards + gamma * terminated * best,
-        "Take the max over actions (axis=1), one value per transition.":
+        "The future value is not discounted: multiply it by gamma.":
+            rewards + not_done * best,
+        "That uses the index of the best next action (argmax) as if it were a value: use the best "
+        "value itself.":
+            rewards + gamma * not_done * next_q.argmax(axis=1),
+        "That uses the value of one fixed next action: the target takes the best value over all "
+        "next actions a'.":
+            rewards + gamma * not_done * next_q[:, 0],
+        "That reduces over the wrong axis: take the best value among each transition's actions, one "
+        "value per transition.":
             rewards + gamma * not_done * next_q.max(axis=0)[: len(rewards)]
-            if next_q.shape[0] >= 1 and next_q.shape[1] >= len(rewards) else rewards * np.nan,
-        "Use the best next action (max), not the average.":
+            if next_q.shape[1] >= len(rewards) else rewards * np.nan,
+        "Use the best next action's value, not the average over actions.":
             rewards + gamma * not_done * next_q.mean(axis=1),
-        "The reward is received now: it is not discounted. y = r + gamma * max_a' Q(s', a').":
+        "The reward is received now, so it is not discounted; only the future value is.":
             gamma * (rewards + not_done * best),
     }
 
@@ -48,7 +59,8 @@ def check_dqn_target(student_fn: Callable) -> bool:
     """
     name = "dqn_target"
     rng = np.random.default_rng(4)
-    cases = [(np.array([1.0, 1.0]), np.array([[2.0, 3.0], [5.0, 4.0]]), np.array([False, True]), 0.9)]
+    # The first case tells every named mistake apart (one terminal and one non-terminal row).
+    cases = [(np.array([1.0, 1.0]), np.array([[2.0, 6.0], [4.0, 5.0]]), np.array([True, False]), 0.9)]
     for _ in range(20):
         b, a = int(rng.integers(2, 7)), int(rng.integers(2, 4))
         cases.append((np.round(rng.normal(size=b), 2), np.round(rng.normal(size=(b, a)) * 3, 2),
@@ -86,16 +98,58 @@ def _rows(batch: dict) -> np.ndarray:
     return table[np.lexsort(table.T[::-1])] if len(table) else table
 
 
-def _rollout_without_stop(step_fn: Callable, policy: Callable, starts: np.ndarray, horizon: int) -> dict:
-    """The typical mistake: every rollout makes `horizon` steps, even past a terminal one."""
-    parts, states = [], starts
+def _wrong_rollout(step_fn: Callable, policy: Callable, starts: np.ndarray, horizon: int, *,
+                   stop: bool = True, restart: bool = False, keep_terminal: bool = True,
+                   stop_all: bool = False) -> dict:
+    """A branched rollout with one common mistake (the keywords), for the hints of check_branched_rollout.
+
+    stop=False: every rollout makes `horizon` steps, even past a terminal one;
+    restart=True: every step starts from the start states again (the rollout never advances);
+    keep_terminal=False: the terminal transitions are left out;
+    stop_all=True: all rollouts stop as soon as any one terminates.
+    """
+    parts, states = [], np.asarray(starts, np.float32)
     for _ in range(horizon):
-        actions = policy(states)
+        if len(states) == 0:
+            break
+        actions = np.asarray(policy(states), np.int64)
         next_states, rewards, terminated = step_fn(states, actions)
-        parts.append((states, actions, rewards, next_states, terminated))
-        states = next_states
+        next_states = np.asarray(next_states, np.float32)
+        terminated = np.asarray(terminated, bool)
+        kept = np.ones(len(states), bool) if keep_terminal else ~terminated
+        parts.append((states[kept], actions[kept], np.asarray(rewards, np.float32)[kept], next_states[kept],
+                      terminated[kept]))
+        if stop_all and terminated.any():
+            break
+        states = (np.asarray(starts, np.float32) if restart
+                  else next_states[~terminated] if stop else next_states)
     keys = ("states", "actions", "rewards", "next_states", "terminated")
     return {key: np.concatenate([p[i] for p in parts]) for i, key in enumerate(keys)}
+
+
+def _branched_rollout_wrong_versions(step_fn: Callable, policy: Callable, starts: np.ndarray,
+                                     horizon: int) -> dict[str, dict]:
+    """Common mistakes, each named by the hint it earns, and the transitions it returns."""
+    from mbrl_helpers.agents import imagined
+
+    return {
+        "The rollout went on after a terminal step: a rollout the model says has ended has no next "
+        "state, so carry on only from the rollouts still running.":
+            _wrong_rollout(step_fn, policy, starts, horizon, stop=False),
+        "Every step started again from the start states, so no rollout ever got past its first "
+        "step: each step continues from the previous step's next states.":
+            _wrong_rollout(step_fn, policy, starts, horizon, restart=True),
+        "The terminal transitions are missing: the step into a terminal state is a real piece of "
+        "experience (it teaches that the episode ends); keep it, then stop that rollout.":
+            _wrong_rollout(step_fn, policy, starts, horizon, keep_terminal=False),
+        "All rollouts stopped when one of them terminated: only the rollout that ended stops, the "
+        "others go on.":
+            _wrong_rollout(step_fn, policy, starts, horizon, stop_all=True),
+        f"That is one model step too many per rollout: make at most horizon = {horizon} steps.":
+            imagined.branched_rollout(step_fn, policy, starts, horizon + 1),
+        f"That is one model step too few per rollout: make up to horizon = {horizon} steps.":
+            imagined.branched_rollout(step_fn, policy, starts, horizon - 1),
+    }
 
 
 @never_raises
@@ -139,22 +193,13 @@ def check_branched_rollout(student_fn: Callable) -> bool:
             continue
         n_got, n_want = len(got_rows), len(want_rows)
         hint = f"Expected {n_want} transitions, got {n_got}."
-        wrong_versions = {
-            " The rollout went on after a terminal step: continue only from the next states that "
-            "are not terminated (states = next_states[~terminated]).":
-                _rollout_without_stop(model, policy, starts, horizon),
-            f" That is one model step too many per rollout: make exactly horizon = {horizon} steps.":
-                imagined.branched_rollout(model, policy, starts, horizon + 1),
-            f" That is one model step too few per rollout: make exactly horizon = {horizon} steps.":
-                imagined.branched_rollout(model, policy, starts, horizon - 1),
-        }
-        for why, wrong in wrong_versions.items():
+        for why, wrong in _branched_rollout_wrong_versions(model, policy, starts, horizon).items():
             wrong_rows = _rows(wrong)
             if wrong_rows.shape == got_rows.shape and np.allclose(wrong_rows, got_rows, atol=1e-5):
-                hint += why
+                hint += " " + why
                 break
         else:
-            hint += (" Each step's states are the previous step's next states, actions come from "
-                     "policy(states), and every transition made is kept, terminal ones included.")
+            hint += (" Each step continues from the previous step's next states, actions come from the "
+                     "policy, and every transition made is kept, terminal ones included.")
         return report(False, name, f"{case}\n{hint}")
     return report(True, name)
