@@ -144,7 +144,9 @@ def model_sample(model: TabularModel) -> tuple[int, int]:
     return s, -1  # unreachable: every seen state has a tried action
 
 
-@njit(cache=True)
+# _nrt=False: like planning, the step allocates nothing, so it needs no reference counting
+# of the model's arrays on every real step.
+@njit(cache=True, _nrt=False)
 def real_step(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state: np.ndarray,
     reward: np.ndarray,
