@@ -144,9 +144,9 @@ def model_sample(model: TabularModel) -> tuple[int, int]:
     return s, -1  # unreachable: every seen state has a tried action
 
 
-# _nrt=False: like planning, the step allocates nothing, so it needs no reference counting
-# of the model's arrays on every real step.
-@njit(cache=True, _nrt=False)
+# inline="always": numba puts the step's statements into each caller, so the runners compile
+# to what they were when they held a copy of them (no call, no reference counting per step).
+@njit(cache=True, inline="always")
 def real_step(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state: np.ndarray,
     reward: np.ndarray,
