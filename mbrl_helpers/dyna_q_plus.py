@@ -130,12 +130,16 @@ def _changing_maze_advance(  # noqa: C901, PLR0913 - compiled: a record of array
     scores = np.zeros(N_ACTIONS)
     t, s, layout, goals = progress[_T], progress[_STATE], progress[_LAYOUT], progress[_GOALS]
     owed, s_next, done = progress[_OWED], progress[_S_NEXT], progress[_DONE] != 0
+    # The current layout's tables (n_states, 4), taken out of the (2, n_states, 4) ones when the
+    # layout changes, not at every step (a view per step costs time).
+    world_next, world_reward, world_term = next_state[layout], reward[layout], terminated[layout]
     work = 0
     while t < total_steps and work < budget:
         now = t + 1  # real steps taken, this one included
         if owed == 0:
             if t == switch_step:
                 layout = 1
+                world_next, world_reward, world_term = next_state[1], reward[1], terminated[1]
                 if walls_after[s]:
                     s = start
             # choose: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
@@ -146,8 +150,8 @@ def _changing_maze_advance(  # noqa: C901, PLR0913 - compiled: a record of array
             else:
                 a = epsilon_greedy(q[s], epsilon)
             n_seen_before = n_seen[0]
-            s_next, done = real_step(next_state[layout], reward[layout], terminated[layout], q, model,
-                                     s, a, alpha, gamma)
+            s_next, done = real_step(world_next, world_reward, world_term, q, model, s, a, alpha,
+                                     gamma)
             if plus_model and n_seen[0] > n_seen_before:
                 # s is new: its untried actions are modelled "stay, reward 0", never tried
                 # (last_tried 0), so planning can try them
