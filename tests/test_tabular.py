@@ -1,3 +1,8 @@
+import ast
+import contextlib
+import inspect
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -202,3 +207,50 @@ def test_slices_do_not_change_a_single_draw(monkeypatch):
     np.testing.assert_array_equal(sliced.steps, whole.steps)
     np.testing.assert_array_equal(sliced.q, whole.q)
     np.testing.assert_array_equal(tabular.q_snapshot(DYNA, planning_steps=7, seed=5), snapshot)
+
+
+def test_the_slice_runner_is_dyna_q_episodes_cut_anywhere(monkeypatch):
+    """run_dyna_q runs _dyna_q_slice, notebook 01 shows dyna_q_episodes: the same agent, bit for
+    bit, even cut every 3 updates (inside planning), with episodes stopped by the step cap and
+    a run stopped in mid-episode (q_snapshot's stop_after_steps)."""
+    monkeypatch.setattr(tabular, "SLICE_UPDATES", 3)
+    tables = DYNA.tables()
+
+    def shown(run_seed, planning_steps, episodes, cap, stop):
+        tabular.seed_numba(run_seed)
+        q = np.zeros((DYNA.n_states, 4))
+        steps = tabular.dyna_q_episodes(
+            tables.next_state, tables.reward, tables.terminated, tables.start, q,
+            tabular.new_tabular_model(DYNA.n_states), planning_steps, episodes, 0.1, 0.1, 0.95, cap,
+            stop)
+        return steps, q
+
+    for planning_steps, cap in ((0, 1_000_000), (4, 1_000_000), (4, 30)):
+        with pytest.warns(RuntimeWarning) if cap == 30 else contextlib.nullcontext():
+            run = tabular.run_dyna_q(DYNA, planning_steps=planning_steps, episodes=6, runs=2, seed=9,
+                                     max_steps_per_episode=cap)
+        for i, run_seed in enumerate(run.run_seeds):
+            steps, q = shown(run_seed, planning_steps, 6, cap, -1)
+            np.testing.assert_array_equal(run.steps[i], steps)
+            np.testing.assert_array_equal(run.q[i], q)
+    (run_seed,) = tabular.run_seeds_from(9, 1)
+    first, _ = shown(run_seed, 4, 2, 1_000_000, -1)
+    stop = int(first[0]) + max(1, round(0.5 * first[1]))  # as q_snapshot stops (Figure 8.3)
+    _, q = shown(run_seed, 4, 2, 1_000_000, stop)
+    np.testing.assert_array_equal(tabular.q_snapshot(DYNA, planning_steps=4, seed=9), q)
+
+
+def test_dyna_q_real_step_is_written_once():
+    """The real step (take the action, direct RL, model learning) is tabular.real_step; the
+    loop notebook 01 shows and every runner call it rather than repeat its statements."""
+    package = Path(tabular.__file__).parent
+    for module in ("tabular", "dyna_q_plus", "dyna_mcts", "sweeping"):
+        tree = ast.parse((package / f"{module}.py").read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef) or function.name == "real_step":
+                continue
+            called = {node.func.id for node in ast.walk(function)
+                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+            assert "model_update" not in called, f"{module}.{function.name} repeats real_step"
+    for function in (tabular.dyna_q_episodes, tabular._dyna_q_slice):
+        assert "real_step(" in inspect.getsource(function.py_func)

@@ -116,7 +116,7 @@ def test_every_notebook_says_what_it_teaches_assumes_and_takes(path):
     opening = "\n".join(markdown_lines(path)[:60]).lower()
     for words in ("in this notebook", "assumes"):
         assert words in opening, f"{path.name}: its opening does not say '{words}'"
-    assert "minute" in opening or "hour" in opening, f"{path.name}: its opening does not say how long it takes"
+    assert "minute" in opening or "hour" in opening, f"{path.name}: its opening does not say how long"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

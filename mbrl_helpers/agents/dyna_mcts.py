@@ -67,9 +67,8 @@ from mbrl_helpers.agents.tabular import (
     SLICE_UPDATES,
     TabularModel,
     epsilon_greedy,
-    model_update,
     planning,
-    q_learning_update,
+    real_step,
     run_seeds_from,
 )
 from mbrl_helpers.core.compiled import (
@@ -420,9 +419,8 @@ def _dyna_mcts_advance(world, schedule, config, life, max_real_steps):  # noqa: 
             a = epsilon_greedy(root_q, config.epsilon)
         else:
             a = epsilon_greedy(q[s], config.epsilon)
-        s_next, r, done = next_state[layout, s, a], reward[layout, s, a], terminated[layout, s, a]
-        q_learning_update(q, s, a, r, s_next, done, alpha, gamma)         # direct RL
-        model_update(model, s, a, r, s_next, done)                        # model learning
+        s_next, done = real_step(next_state[layout], reward[layout], terminated[layout], q, model,
+                                 s, a, alpha, gamma)     # Dyna-Q's: act, direct RL, model learning
         t += 1
         t_episode += 1
         if done:

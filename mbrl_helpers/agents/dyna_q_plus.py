@@ -39,11 +39,11 @@ from mbrl_helpers.agents.tabular import (
     N_ACTIONS,
     SLICE_UPDATES,
     TabularModel,
-    argmax_random_tie,
     epsilon_greedy,
     planning,
     q_learning_update,
     random_index,
+    real_step,
     run_seeds_from,
 )
 from mbrl_helpers.core.compiled import (
@@ -113,54 +113,51 @@ _T, _STATE, _LAYOUT, _GOALS, _OWED, _S_NEXT, _DONE = range(7)
 @njit(cache=True)
 def _changing_maze_advance(  # noqa: C901, PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
-    planning_steps, kappa, alpha, epsilon, gamma, q, m_next, m_reward, m_term, last_tried, seen,
+    planning_steps, kappa, alpha, epsilon, gamma, q, m_next, m_reward, m_term, last_tried,
     seen_states, n_seen, cumulative, progress, budget,
 ):
     """One agent's life in a changing maze, resumable: about `budget` updates (real or planned), then return.
 
     The model arrays, cumulative and progress (7,) int64 carry the life over between
     calls; stopping inside a real step's planning and continuing draws exactly the same
-    numbers as one uninterrupted loop.
+    numbers as one uninterrupted loop. The real step is tabular.real_step, Dyna-Q's own;
+    the agents differ in how they choose the action, what else their model holds and how
+    they plan.
     """
-    # Dyna-Q plans on the same arrays through tabular.planning (one source of that loop).
+    # The model's arrays as tabular's model: real_step and tabular.planning work on them.
     model = TabularModel(m_next, m_reward, m_term, seen_states, n_seen)
     plus_model = agent != DYNA_Q
     scores = np.zeros(N_ACTIONS)
     t, s, layout, goals = progress[_T], progress[_STATE], progress[_LAYOUT], progress[_GOALS]
     owed, s_next, done = progress[_OWED], progress[_S_NEXT], progress[_DONE] != 0
+    # The current layout's tables (n_states, 4), taken out of the (2, n_states, 4) ones when the
+    # layout changes, not at every step (a view per step costs time).
+    world_next, world_reward, world_term = next_state[layout], reward[layout], terminated[layout]
     work = 0
     while t < total_steps and work < budget:
         now = t + 1  # real steps taken, this one included
         if owed == 0:
             if t == switch_step:
                 layout = 1
+                world_next, world_reward, world_term = next_state[1], reward[1], terminated[1]
                 if walls_after[s]:
                     s = start
-            # act: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
+            # choose: epsilon-greedy on Q, or on Q + bonus for Exercise 8.4's variant
             if agent == DYNA_Q_PLUS_ACT:
                 for b in range(N_ACTIONS):
                     scores[b] = bonus_reward(q[s, b], kappa, t - last_tried[s, b])
-                if np.random.random() < epsilon:  # noqa: NPY002 - numba knows only the legacy API
-                    a = random_index(N_ACTIONS)
-                else:
-                    a = argmax_random_tie(scores)
+                a = epsilon_greedy(scores, epsilon)
             else:
                 a = epsilon_greedy(q[s], epsilon)
-            s_next = next_state[layout, s, a]
-            r = reward[layout, s, a]
-            done = terminated[layout, s, a]
-            q_learning_update(q, s, a, r, s_next, done, alpha, gamma)
-            # model learning
-            if not seen[s]:
-                seen[s] = True
-                seen_states[n_seen[0]] = s
-                n_seen[0] += 1
-                if plus_model:  # untried actions: "stay, reward 0", never tried (last_tried 0)
-                    for b in range(N_ACTIONS):
+            n_seen_before = n_seen[0]
+            s_next, done = real_step(world_next, world_reward, world_term, q, model, s, a, alpha,
+                                     gamma)
+            if plus_model and n_seen[0] > n_seen_before:
+                # s is new: its untried actions are modelled "stay, reward 0", never tried
+                # (last_tried 0), so planning can try them
+                for b in range(N_ACTIONS):
+                    if b != a:
                         m_next[s, b] = s
-            m_next[s, a] = s_next
-            m_reward[s, a] = r
-            m_term[s, a] = done
             last_tried[s, a] = now
             owed = planning_steps
             work += 1
@@ -195,7 +192,7 @@ def _new_life(n_states: int, total_steps: int, start: int) -> tuple[np.ndarray, 
     progress[_STATE] = start
     return (np.full((n_states, N_ACTIONS), -1, dtype=np.int64), np.zeros((n_states, N_ACTIONS)),
             np.zeros((n_states, N_ACTIONS), dtype=np.bool_),
-            np.zeros((n_states, N_ACTIONS), dtype=np.int64), np.zeros(n_states, dtype=np.bool_),
+            np.zeros((n_states, N_ACTIONS), dtype=np.int64),
             np.zeros(n_states, dtype=np.int64), np.zeros(1, dtype=np.int64),
             np.zeros(total_steps, dtype=np.int64), progress)
 
@@ -204,7 +201,7 @@ def _new_life(n_states: int, total_steps: int, start: int) -> tuple[np.ndarray, 
 def _changing_maze_slice(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
     next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
     planning_steps, kappa, alpha, epsilon, gamma, run_seeds, rng_states, q, m_next, m_reward,
-    m_term, last_tried, seen, seen_states, n_seen, cumulative, progress, budget,
+    m_term, last_tried, seen_states, n_seen, cumulative, progress, budget,
 ):
     """Advance every run by about `budget` updates, each on its own saved generator state."""
     for run in prange(run_seeds.shape[0]):
@@ -217,7 +214,7 @@ def _changing_maze_slice(  # noqa: PLR0913 - compiled: a record of arrays would 
         _changing_maze_advance(
             next_state, reward, terminated, walls_after, start, switch_step, total_steps, agent,
             planning_steps, kappa, alpha, epsilon, gamma, q[run], m_next[run], m_reward[run],
-            m_term[run], last_tried[run], seen[run], seen_states[run], n_seen[run],
+            m_term[run], last_tried[run], seen_states[run], n_seen[run],
             cumulative[run], progress[run], budget)
         save_rng_state(rng_states[run])
     going = 0

@@ -6,6 +6,7 @@ The pieces are small functions the notebook teaches one at a time:
     q_learning_update   one-step Q-learning on a real or a modelled transition
     model_update        remember what (s, a) led to: a deterministic tabular model
     model_sample        a previously seen state and an action taken there
+    real_step           take an action in the maze, learn from it and remember it
     planning            n simulated Q-learning updates from the model
     dyna_q_episodes     the whole loop: act, learn, remember, plan
 
@@ -143,6 +144,36 @@ def model_sample(model: TabularModel) -> tuple[int, int]:
     return s, -1  # unreachable: every seen state has a tried action
 
 
+# inline="always": numba puts the step's statements into each caller, so the runners compile
+# to what they were when they held a copy of them (no call, no reference counting per step).
+@njit(cache=True, inline="always")
+def real_step(  # noqa: PLR0913 - compiled: a record of arrays would cost reference counting
+    next_state: np.ndarray,
+    reward: np.ndarray,
+    terminated: np.ndarray,
+    q: np.ndarray,
+    model: TabularModel,
+    s: int,
+    a: int,
+    alpha: float,
+    gamma: float,
+) -> tuple[int, bool]:
+    """Steps (c)-(e) of the book's box: take action a in state s, learn from what happened.
+
+    The real world is a deterministic maze given as tables (n_states, n_actions):
+    next_state, reward, terminated. q (n_states, n_actions) and model are updated in
+    place. Returns (s_next, terminated) of the step. Every Dyna agent of the package
+    (Dyna-Q, Dyna-Q+, Dyna-MCTS) takes its real steps here; they differ in how they
+    choose a and how they plan.
+    """
+    s_next = next_state[s, a]                                  # (c) take a; observe r, s'
+    r = reward[s, a]
+    done = terminated[s, a]
+    q_learning_update(q, s, a, r, s_next, done, alpha, gamma)  # (d) direct RL
+    model_update(model, s, a, r, s_next, done)                 # (e) model learning
+    return s_next, done
+
+
 # _nrt=False: planning allocates nothing, so it needs no reference counting; counting the
 # references to the model's arrays on every update would cost a third of its time.
 @njit(cache=True, _nrt=False)
@@ -202,12 +233,9 @@ def dyna_q_episodes(  # noqa: PLR0913 - compiled: a record of arrays would cost 
         s = start
         t = 0
         while True:
-            a = epsilon_greedy(q[s], epsilon)                      # (b), (c) act
-            s_next = next_state[s, a]
-            r = reward[s, a]
-            done = terminated[s, a]
-            q_learning_update(q, s, a, r, s_next, done, alpha, gamma)  # (d) direct RL
-            model_update(model, s, a, r, s_next, done)             # (e) model learning
+            a = epsilon_greedy(q[s], epsilon)                      # (b) choose an action
+            s_next, done = real_step(next_state, reward, terminated,  # (c) take it, (d) direct
+                                     q, model, s, a, alpha, gamma)    # RL, (e) model learning
             planning(q, model, planning_steps, alpha, gamma, updates_at)  # (f) planning
             if visits is not None:                                 # counts for maps of
                 visits[s] += 1                                     # where updates went
@@ -238,10 +266,11 @@ def _dyna_q_slice(  # noqa: PLR0913 - compiled: loose arrays are free, a record 
 ):
     """Advance every run of run_dyna_q by about `budget` updates (real or planned).
 
-    Exactly dyna_q_episodes, statement for statement and draw for draw, but able
-    to stop after any real step or any planning update and continue in the next
-    call: progress (runs, 8) int64 and each run's generator state (rng_states)
-    carry over. Returns the number of runs still going.
+    dyna_q_episodes' loop, draw for draw: the same calls (epsilon_greedy, real_step,
+    planning) in the same order, so only the scheduling lives here. It can stop after
+    any real step or any planning update and continue in the next call: progress
+    (runs, 8) int64 and each run's generator state (rng_states) carry over. Returns
+    the number of runs still going.
     """
     for run in prange(run_seeds.shape[0]):
         p = progress[run]
@@ -257,14 +286,11 @@ def _dyna_q_slice(  # noqa: PLR0913 - compiled: loose arrays are free, a record 
         q_run = q[run]
         work = 0
         while work < budget and p[_EPISODE] < episodes:
-            if p[_OWED] == 0:                                   # one real step, as (b)-(e)
+            if p[_OWED] == 0:                                   # one real step, (b)-(e)
                 s = p[_STATE]
                 a = epsilon_greedy(q_run[s], epsilon)
-                s_next = next_state[s, a]
-                r = reward[s, a]
-                done = terminated[s, a]
-                q_learning_update(q_run, s, a, r, s_next, done, alpha, gamma)
-                model_update(model, s, a, r, s_next, done)
+                s_next, done = real_step(next_state, reward, terminated, q_run, model, s, a,
+                                         alpha, gamma)
                 p[_OWED], p[_S_NEXT], p[_DONE] = planning_steps, s_next, done
                 work += 1
             if p[_OWED] > 0:                                     # (f), in pieces
@@ -561,11 +587,8 @@ def _check_planning(q, model, n, alpha, gamma, updates_at=None):
     check_unit_interval("gamma", gamma)
 
 
-def check_dyna_q_episodes(  # noqa: PLR0913 - the parameters of dyna_q_episodes, checked
-    next_state, reward, terminated, start, q, model, planning_steps, episodes, alpha, epsilon,
-    gamma, max_steps_per_episode, stop_after_steps, visits=None, updates_at=None,
-) -> None:
-    """The checks dyna_q_episodes runs on a call from Python (sweeping.dyna_q_episode's too)."""
+def _check_maze_tables(next_state, reward, terminated) -> np.ndarray:
+    """A deterministic maze as (n_states, 4) tables, as GridMaze.tables() makes them."""
     next_state = check_array("next_state", next_state, 2, "i")
     if next_state.shape[1] != N_ACTIONS or reward.shape != next_state.shape or \
             terminated.shape != next_state.shape:
@@ -575,11 +598,35 @@ def check_dyna_q_episodes(  # noqa: PLR0913 - the parameters of dyna_q_episodes,
         raise ValueError(f"next_state must hold state indices in [0, {next_state.shape[0] - 1}]")
     if not np.isfinite(reward).all():
         raise ValueError("reward must be finite")
-    check_index("start", start, next_state.shape[0], "state")
+    return next_state
+
+
+def _check_q_and_model(q, model, shape: tuple[int, int]) -> np.ndarray:
+    """An agent's q and model, both of the maze tables' shape (n_states, 4)."""
     q = _check_q_table(q)
     _check_model(model, q)
-    if q.shape != next_state.shape:
-        raise ValueError(f"q must have the tables' shape {next_state.shape}, got {q.shape}")
+    if q.shape != shape:
+        raise ValueError(f"q must have the tables' shape {shape}, got {q.shape}")
+    return q
+
+
+def _check_real_step(next_state, reward, terminated, q, model, s, a, alpha, gamma):  # noqa: PLR0913 - the kernel's arguments, checked
+    next_state = _check_maze_tables(next_state, reward, terminated)
+    _check_q_and_model(q, model, next_state.shape)
+    check_index("s", s, next_state.shape[0], "state")
+    check_index("a", a, N_ACTIONS, "action")
+    check_unit_interval("alpha", alpha)
+    check_unit_interval("gamma", gamma)
+
+
+def check_dyna_q_episodes(  # noqa: PLR0913 - the parameters of dyna_q_episodes, checked
+    next_state, reward, terminated, start, q, model, planning_steps, episodes, alpha, epsilon,
+    gamma, max_steps_per_episode, stop_after_steps, visits=None, updates_at=None,
+) -> None:
+    """The checks dyna_q_episodes runs on a call from Python (sweeping.dyna_q_episode's too)."""
+    next_state = _check_maze_tables(next_state, reward, terminated)
+    check_index("start", start, next_state.shape[0], "state")
+    q = _check_q_and_model(q, model, next_state.shape)
     check_agent_params(planning_steps, alpha, epsilon, gamma)
     check_int("episodes", episodes, low=1)
     check_int("max_steps_per_episode", max_steps_per_episode, low=1)
@@ -593,5 +640,6 @@ checked(_check_epsilon_greedy)(epsilon_greedy)
 checked(_check_q_learning_update)(q_learning_update)
 checked(_check_model_update)(model_update)
 checked(_check_model_sample)(model_sample)
+checked(_check_real_step)(real_step)
 checked(_check_planning)(planning)
 checked(check_dyna_q_episodes)(dyna_q_episodes)
