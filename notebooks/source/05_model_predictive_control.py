@@ -57,7 +57,7 @@ if "google.colab" in sys.modules:
 # (DQN; the simple model-based RL recipe; the updates-matched comparison).
 #
 # *Time:* about an hour to work through, the two exercises included; the cells run in about
-# 15 s on a laptop CPU (2 cores). The learning curves come from the committed benchmark
+# 25 s on a laptop CPU (measured here: 21 to 30 s on 2 shared cores). The learning curves come from the committed benchmark
 # (`benchmarks/bench_mpc.py`), which takes several hours of CPU (about 20 minutes per CartPole run
 # of the loop): the notebook reads its results, it does not rerun it.
 

@@ -15,7 +15,7 @@ from mbrl_helpers.course.checks.lesson03_neural_models import (
 )
 from mbrl_helpers.course.checks.lesson04_imagined import check_branched_rollout, check_dqn_target
 from mbrl_helpers.course.checks.lesson05_mpc import check_cem_refit, check_score_with_termination
-from mbrl_helpers.course.checks.lesson06_mcts import check_backup, check_ucb1_score
+from mbrl_helpers.course.checks.lesson06_mcts import check_backup, check_simulate, check_ucb1_score
 from mbrl_helpers.course.checks.lesson07_learned_models import check_puct_score, check_search_targets_update
 
 __all__ = [
@@ -24,6 +24,6 @@ __all__ = [
     "check_normalisation_stats", "check_open_loop_rollout",
     "check_dqn_target", "check_branched_rollout",
     "check_score_with_termination", "check_cem_refit",
-    "check_ucb1_score", "check_backup",
+    "check_ucb1_score", "check_backup", "check_simulate",
     "check_puct_score", "check_search_targets_update",
 ]
