@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mbrl_helpers.course import checks, tree_plot, widgets
+from mbrl_helpers.course import tree_plot, widgets
 from mbrl_helpers.planners import mcts
 from mbrl_helpers.worlds import simulators as sim
 from mbrl_helpers.worlds.envs import DYNA_MAZE_LAYOUT, GridMaze
@@ -214,47 +214,3 @@ def test_tree_layout_centres_parents():
         if kids.size:
             assert x[node] == pytest.approx((x[kids[0]] + x[kids[-1]]) / 2)
             assert np.all(y[kids] == y[node] + 1)
-
-
-def test_check_ucb1_accepts_reference_and_rejects_typical_mistakes(capsys):
-    assert checks.check_ucb1_score(mcts.ucb1_score.py_func)
-    assert "Correct" in capsys.readouterr().out
-    wrong = {
-        "square root": lambda q, big_n, n, c: math.inf if n == 0 else q + c * math.log(big_n) / n,
-        "swapped": lambda q, big_n, n, c: math.inf if n == 0 else q + c * math.sqrt(
-            math.log(n) / big_n),
-        "subtracted": lambda q, big_n, n, c: math.inf if n == 0 else q - c * math.sqrt(
-            math.log(big_n) / n),
-    }
-    for why, fn in wrong.items():
-        assert checks.check_ucb1_score(fn) is False
-        assert why in capsys.readouterr().out
-    assert checks.check_ucb1_score(lambda q, big_n, n, c: q + c * math.sqrt(
-        math.log(big_n) / max(n, 1))) is False                      # no +inf for n = 0
-    assert "+inf" in capsys.readouterr().out
-
-    def stub(q, big_n, n, c):
-        raise NotImplementedError
-    assert checks.check_ucb1_score(stub) is False
-    assert "NotImplementedError" in capsys.readouterr().out
-
-
-def discounting_the_reward_too(rewards, leaf_value, gamma):
-    returns = [leaf_value]
-    for r in rewards[::-1]:
-        returns.insert(0, gamma * (r + returns[0]))
-    return np.array(returns)
-
-
-def test_check_backup_accepts_reference_and_rejects_typical_mistakes(capsys):
-    assert checks.check_backup(mcts.path_returns)
-    assert "Correct" in capsys.readouterr().out
-    wrong = {
-        "Discount on the way up": lambda r, v, g: mcts.path_returns(r, v, 1.0),
-        "reversed": lambda r, v, g: mcts.path_returns(r, v, g)[::-1],
-        "not discounted": discounting_the_reward_too,
-        "Expected": lambda r, v, g: mcts.path_returns(r, v, g)[:-1],   # off by one: no leaf
-    }
-    for why, fn in wrong.items():
-        assert checks.check_backup(fn) is False
-        assert why in capsys.readouterr().out

@@ -11,6 +11,7 @@ CS285 homework 4). The pieces, in the order the loop uses them:
                          its own block of the batch (trajectory sampling), one forward pass per call
     score_sequences      the MPC objective of N action sequences: discounted model reward until a
                          predicted termination, plus a learned terminal value
+    elite_indices, cem_refit_categorical   keep the best sequences; one discrete CEM update
     refit_categorical, refit_gaussian   the CEM update from the elites
     plan                 random shooting or CEM from one real state -> Plan (action, statistics)
     ValueFunction        V(s) learned by TD(0) on the real transitions (the terminal value)
@@ -329,6 +330,25 @@ def refit_categorical(probs: np.ndarray, elites: np.ndarray, smoothing: float = 
     return new / new.sum(axis=1, keepdims=True)
 
 
+def elite_indices(returns: np.ndarray, n_elites: int) -> np.ndarray:
+    """The indices (n_elites,) of the highest of the (N,) returns, best first.
+
+    Ties keep the sampling order (a stable sort): on CartPole every plan that survives the
+    horizon scores the same, and the earliest sampled of them come first.
+    """
+    return np.argsort(-returns, kind="stable")[:n_elites]
+
+
+def cem_refit_categorical(probs: np.ndarray, samples: np.ndarray, returns: np.ndarray, n_elites: int,
+                          smoothing: float = 0.0, min_probability: float = 0.0) -> np.ndarray:
+    """One CEM update for discrete actions: keep the n_elites best sequences, refit to them.
+
+    probs (H, K) the distribution the (N, H) int64 samples were drawn from; returns (N,) their
+    scores. Returns the new (H, K) distribution, rows summing to 1 (refit_categorical).
+    """
+    return refit_categorical(probs, samples[elite_indices(returns, n_elites)], smoothing, min_probability)
+
+
 def refit_gaussian(mean: np.ndarray, std: np.ndarray, elites: np.ndarray,
                    smoothing: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """CEM for continuous actions: the Gaussian's mean and std refit to the elites.
@@ -404,10 +424,11 @@ def plan(step_fn: StepFn, state: np.ndarray, space: ActionSpace, config: MPCConf
         samples = sample_sequences(dist, space, config.samples, rng)
         scores = score_sequences(step_fn, state, samples, particles=particles, gamma=config.gamma,
                                  value=value, ts1_rng=ts1)
-        elites = np.argsort(-scores.returns, kind="stable")[:config.n_elites]
+        elites = elite_indices(scores.returns, config.n_elites)
         if config.planner == "cem":
             if space.discrete:
-                dist = refit_categorical(dist, samples[elites], config.smoothing, config.min_probability)
+                dist = cem_refit_categorical(dist, samples, scores.returns, config.n_elites,
+                                             config.smoothing, config.min_probability)
             else:
                 dist = refit_gaussian(*dist, samples[elites], config.smoothing)
     if config.planner == "random":

@@ -21,21 +21,6 @@
 # This is *decision-time planning* (Sutton & Barto, *Reinforcement Learning: An
 # Introduction*, 2nd ed., sections 8.8-8.11), and Monte Carlo Tree Search (MCTS) is
 # its best-known form, the planner inside AlphaGo and MuZero.
-#
-# **Learning objectives.** After this notebook you can
-#
-# 1. state the model interface every planner of the course shares, and check a
-#    perfect simulator against the real environment;
-# 2. plan by Monte Carlo rollouts (8.10) and say what its estimates mean;
-# 3. write UCT (8.11): selection by UCB1, expansion, rollout, backup with discounting,
-#    acting by most visits, and reusing the subtree;
-# 4. explain why UCB1 needs values normalised to $[0, 1]$, and measure what goes wrong without it;
-# 5. say, with numbers, where building a tree pays over flat rollouts and where it does not;
-# 6. read a search tree and the root statistics, and predict how simulations, rollout
-#    depth and the exploration constant $c$ change them.
-#
-# Everything here plans with the **true model** (a perfect simulator). Notebook 07
-# plugs learned models into the same search.
 
 # %% [markdown] tags=["launch-links"]
 # [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F06_monte_carlo_tree_search.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/06_monte_carlo_tree_search.ipynb)
@@ -51,6 +36,31 @@ if "google.colab" in sys.modules:
     %pip install -q --extra-index-url https://download.pytorch.org/whl/cpu "numpy>=1.26,<2.5" "numba>=0.60" "gymnasium>=1.0,<2" "matplotlib>=3.8" "ipywidgets>=8.1" "tqdm>=4.66" "torch==2.13.0"
     %pip install -q --no-deps "mbrl-helpers @ git+https://github.com/mbrl-course/mbrl-hands-on@main"
 
+# %% [markdown]
+# **In this notebook**
+#
+# *You will be able to*
+#
+# 1. state the model interface every planner of the course shares, and check a
+#    perfect simulator against the real environment;
+# 2. plan by Monte Carlo rollouts (8.10) and say what its estimates mean;
+# 3. write UCT (Upper Confidence bounds applied to Trees, 8.11): selection by UCB1 (the Upper
+#    Confidence Bound score of Auer et al.), expansion, rollout, backup with discounting, acting
+#    by most visits, and reusing the subtree;
+# 4. explain why UCB1 needs values normalised to $[0, 1]$, and measure what goes wrong without it;
+# 5. say, with numbers, where building a tree pays over flat rollouts and where it does not;
+# 6. read a search tree and the root statistics, and predict how simulations, rollout
+#    depth and the exploration constant $c$ change them.
+#
+# *It assumes* notebook 01 (the Dyna Maze, a model of the world, returns and the discount
+# $\gamma$) and CartPole-v1 from notebooks 03-05 (its state: cart position and velocity, pole
+# angle and angular velocity; +1 per step until the pole falls or the cart leaves the track).
+# No neural networks here: everything plans with the **true model** (a perfect simulator).
+# Notebook 07 plugs learned models into the same search.
+#
+# *Time:* about 75 minutes to work through, the three exercises included; the cells run in about a
+# minute on a laptop CPU (measured here on 2 cores shared with other jobs: 58 s, 114 s at the busiest).
+
 # %%
 import inspect
 import time
@@ -61,6 +71,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import mbrl_helpers  # noqa: F401  (registers the course's gymnasium environments)
+from mbrl_helpers.core.numba_tools import random_index, seed_numba
 from mbrl_helpers.course import checks, tree_plot, widgets
 from mbrl_helpers.planners import mcts
 from mbrl_helpers.worlds import simulators as sim
@@ -170,7 +181,8 @@ assert flat.action == 1 and flat.visit_counts.sum() == 100  # the pole leans rig
 # %% [markdown]
 # ## 3. UCT: Monte Carlo Tree Search (section 8.11)
 #
-# Flat rollouts spend the same effort on every action, including hopeless ones, and
+# UCT (Upper Confidence bounds applied to Trees; Kocsis & Szepesvari, 2006) is the classic form
+# of MCTS. Flat rollouts spend the same effort on every action, including hopeless ones, and
 # look only one step ahead with anything better than chance. MCTS grows a **tree**
 # of the states it has simulated, and each **simulation** makes four moves:
 #
@@ -203,7 +215,11 @@ assert flat.action == 1 and flat.visit_counts.sum() == 100  # the pole leans rig
 # $c = \sqrt 2$ this is Auer et al.'s UCB1, whose regret grows only logarithmically;
 # UCT (Kocsis & Szepesvari, 2006) applies it at every node of the tree.
 #
-# **Exercise 1.** Complete `ucb1_score(q, parent_visits, child_visits, c)`.
+# ### Exercise 1: the UCB1 score
+#
+# Complete `ucb1_score(q, parent_visits, child_visits, c)`: the score above for a child with mean
+# value `q` (already in $[0, 1]$) visited `child_visits` $= n$ times, under a node visited
+# `parent_visits` $= N$ times. The check compares with the package on random cases.
 
 # %%
 import math
@@ -211,7 +227,8 @@ import math
 
 def ucb1_score(q, parent_visits, child_visits, c):
     ### BEGIN SOLUTION
-    ### HINT: an untried child (child_visits == 0) scores math.inf; otherwise q + c * sqrt(ln N / n).
+    ### HINT: first decide what a child never tried scores; otherwise add the exploration bonus of the
+    ### HINT: formula above to q (the math module has the functions you need).
     if child_visits == 0:
         return math.inf
     return q + c * math.sqrt(math.log(parent_visits) / child_visits)
@@ -261,13 +278,17 @@ print(inspect.getsource(mcts.select_child))
 # after it is. Each node keeps a visit count and the sum of its returns; the value of
 # child $v$ of node $u$ is $Q(u, a) = r_v + \gamma \cdot \text{value\_sum}_v / \text{visits}_v$.
 #
-# **Exercise 2.** Complete `path_returns(rewards, leaf_value, gamma)`: `rewards` has the
-# $k$ rewards $r_1, \dots, r_k$; return the $k+1$ returns $G_0, \dots, G_k$, root first.
+# ### Exercise 2: the returns along a path
+#
+# Complete `path_returns(rewards, leaf_value, gamma)`: `rewards` has the $k$ rewards
+# $r_1, \dots, r_k$ (`rewards[i]` is $r_{i+1}$, the reward of the step from $v_i$ into $v_{i+1}$);
+# return the $k+1$ returns $G_0, \dots, G_k$, root first, as a numpy array.
 
 # %%
 def path_returns(rewards, leaf_value, gamma):
     ### BEGIN SOLUTION
-    ### HINT: start from G_k = leaf_value and walk backwards: G_i = rewards[i] + gamma * G_{i+1}.
+    ### HINT: the leaf's return is known; walk back towards the root one node at a time, each
+    ### HINT: return built from the one below it as in the formula above.
     returns = np.empty(len(rewards) + 1)
     returns[-1] = leaf_value
     for i in range(len(rewards) - 1, -1, -1):
@@ -279,11 +300,74 @@ def path_returns(rewards, leaf_value, gamma):
 exercise_2_passed = checks.check_backup(path_returns)
 
 # %% [markdown]
-# The package's backup uses exactly this (`mcts.path_returns`), and a whole simulation
-# is the four steps put together (this is what runs on the plain-Python path):
+# The package's backup uses exactly this (`mcts.path_returns`) to update every node on the path;
+# `mcts.expand` adds one new node to the tree with one model step:
 
 # %%
 print(inspect.getsource(mcts.backup))
+print(inspect.getsource(mcts.expand))
+
+
+# %% [markdown]
+# ### Exercise 3: one whole UCT simulation
+#
+# Put the four moves together: write `simulate(step_fn, tree, depth, c, gamma, bounds)`, one
+# simulation on the search tree, using the package's pieces shown above: `mcts.select_child`,
+# `mcts.expand`, `mcts.rollout` (section 2) and `mcts.backup`. It returns the number of model steps
+# it used.
+#
+# The tree (`mcts.Tree`) is a set of flat arrays indexed by node, the root being node 0:
+# `tree.children[node, a]` is the child that action `a` leads to, or -1 if `a` was never tried
+# from `node`; `tree.terminal[node]` says whether the episode ends there; `tree.states[node]` is
+# its state; `tree.children.shape[1]` is the number of actions. `bounds` is the list
+# `[q_min, q_max]` the selection normalises with (or None for raw $Q$); pass it on, `backup`
+# widens it. Follow the path from the root and keep the list of the nodes visited, root first:
+#
+# * while the node is not terminal: if it has untried actions, **expand** one of them, chosen
+#   uniformly at random with one draw of `random_index(number of untried actions)` (from
+#   `mbrl_helpers.core.numba_tools`) over the untried actions in increasing order; then, if the
+#   new node is terminal, back up a leaf value of 0, otherwise **roll out** `depth` random steps
+#   from its state and **back up** the rollout's return. That ends the simulation: it used the
+#   expansion's model step plus the rollout's. If the node has no untried action, **select** a
+#   child by UCB1 and go on from there.
+# * If the walk reaches a terminal node already in the tree, back up a leaf value of 0: no model
+#   step was used.
+#
+# The check runs your function and the package's `mcts.simulate` on small searches (CartPole
+# upright and about to fall, and next to the Dyna Maze's goal), both seeded alike, and compares
+# the trees after every search, draw for draw. About 15 lines.
+
+# %%
+def simulate(step_fn, tree, depth, c, gamma, bounds):
+    ### BEGIN SOLUTION
+    ### HINT: walk down from the root while the node is not terminal; the first node with an untried
+    ### HINT: action is where the four moves happen: expansion, rollout, backup, return the steps.
+    node, path = 0, [0]
+    while not tree.terminal[node]:
+        untried = np.flatnonzero(tree.children[node] < 0)
+        if len(untried) > 0:
+            action = int(untried[random_index(len(untried))])
+            node = mcts.expand(step_fn, tree, node, action)
+            path.append(node)
+            if tree.terminal[node]:
+                mcts.backup(tree, path, 0.0, gamma, bounds)
+                return 1
+            value, steps = mcts.rollout(step_fn, tree.states[node], depth, gamma, tree.children.shape[1])
+            mcts.backup(tree, path, value, gamma, bounds)
+            return 1 + steps
+        node = mcts.select_child(tree, node, c, gamma, bounds)
+        path.append(node)
+    mcts.backup(tree, path, 0.0, gamma, bounds)
+    return 0
+    ### END SOLUTION
+
+
+exercise_3_passed = checks.check_simulate(simulate)
+
+# %% [markdown]
+# The package's version, the one the rest of the notebook runs (compare it with yours):
+
+# %%
 print(inspect.getsource(mcts.simulate))
 
 # %% [markdown]
@@ -348,7 +432,9 @@ assert principal[1] == search.tree.children[0, 1] and len(principal) - 1 == dept
 #
 # Move a slider and the callback (`widgets.mcts_tree_figure`, a plain function the
 # tests call) re-runs one search from $s_0$ and redraws the tree and the root
-# statistics. Things to try: 1 simulation (a single path); $c = 0$ (pure
+# statistics. **simulations** sets how many simulations the search runs (each adds one node);
+# **rollout depth** how many random steps each rollout takes after the new node; **c** the
+# exploration constant of UCB1 (larger: more weight on rarely tried children). Things to try: 1 simulation (a single path); $c = 0$ (pure
 # exploitation: one long spindly branch); $c = 3$ (a bushy, shallow tree); rollout
 # depth 1 against 50 with few simulations.
 
@@ -419,6 +505,7 @@ assert np.all(mcts20_steps[:5] == 500) and np.sum(mcts20_steps == 500) == 7
 assert np.all(np.abs(mcts20_x[mcts20_steps < 500]) > 2.39)  # all ran off the edge of the track
 assert np.all(headline["flat rollouts, depth 20"][0] == 500)
 assert np.all(headline["MCTS, depth 50"][0] == 500)
+assert 700_000 < headline["MCTS, depth 20"][1] * 500 < 800_000   # model steps of a 500-step episode
 
 # %% [markdown]
 # What the runs show, each fact checked by the `assert` above:
@@ -460,6 +547,7 @@ print(f"MCTS, depth 20, normalised Q: {mcts20_steps[:5]}")
 
 # %%
 assert np.sum(raw_steps < 500) >= 2 and np.all(mcts20_steps[:5] == 500)
+assert raw_per_decision < headline["MCTS, depth 20"][1] / 3   # far fewer model steps per decision
 
 # %% [markdown]
 # Raw $Q$ dropped the pole early on some of the seeds where normalised $Q$ held 500 steps,
@@ -508,9 +596,9 @@ plt.show()
 # **Takeaway:** with 20-step rollouts both planners balance the pole for most of
 # the episode from 10 simulations per decision on (more than 350 steps on every seed)
 # and for all 500 steps on all three seeds at 100; in between each drops it early now and
-# then, and neither is reliably better: the tree buys nothing here. The tree pays only when the
-# rollouts are too short to see the pole fall (depth 1 and 3), where it supplies the
-# missing lookahead and flat rollouts fail within a dozen steps.
+# then, and neither is reliably better: the tree buys nothing here. At depth 1 and 3 flat
+# rollouts fail within a dozen steps and MCTS lasts 140 to 481: read on for why, it is not
+# what it looks like.
 
 # %%
 mcts_short, flat_short = by_depth["MCTS (UCT)"][:2], by_depth["flat rollouts"][:2]
@@ -521,10 +609,67 @@ for label in PLANNERS:
     assert by_simulations[label][2:4].min() < 500  # at 10 and 30 simulations: not always 500
 
 # %% [markdown]
-# Why do flat rollouts of depth 1 fail so badly? Both actions survive the next two
-# steps from almost any state, so both estimates are exactly 2, and the tie always
-# goes to "push left". Short rollouts carry no information; a tree of 100 nodes
-# reaches 7 or more steps deep and sees the fall coming.
+# ### Short rollouts: a tie, broken always the same way
+#
+# Why do flat rollouts of depth 1 and 3 fail within a dozen steps? Not because averaging
+# rollouts is a poor method, but because of **ties**. From a state where the pole is still up,
+# both actions survive the next 2 (or 4) steps in every rollout, so both estimates are exactly
+# 2 (or 4): the rollouts carry no information. Then the tie-breaking rule decides:
+# `rollout_planning` takes the lowest action index, "push left", every time, and pushing one way
+# without a break topples the pole within a dozen steps. To see that it is the tie, replay the
+# same episodes decision by decision, count the decisions whose two estimates tie, and replay
+# them once more with ties broken at random (a coin flip instead of "push left"):
+
+# %%
+def flat_episode(depth, seed, tie_rng=None):
+    """A flat-rollout episode as mcts.run_episode plays it (100 simulations per decision);
+    tie_rng: break ties between the two estimates at random with it instead of by lowest index.
+    Returns (steps, decisions whose estimates tied, decisions that pushed left)."""
+    obs, _ = cartpole.reset(seed=seed)
+    seed_numba(seed)                       # as run_episode: seeded once, then one random stream
+    steps = ties = lefts = 0
+    while True:
+        result = mcts.rollout_planning(sim.cartpole_step, obs, n_actions=2, n_simulations=100, depth=depth)
+        tie = bool(result.q_values[0] == result.q_values[1])
+        action = int(tie_rng.integers(2)) if (tie and tie_rng is not None) else result.action
+        obs, _, terminated, truncated, _ = cartpole.step(action)
+        steps, ties, lefts = steps + 1, ties + tie, lefts + (action == 0)
+        if terminated or truncated:
+            return steps, ties, lefts
+
+
+tie_rng = np.random.default_rng(SEED)
+replayed = {d: [flat_episode(d, seed) for seed in SEEDS3] for d in (1, 3)}
+coin_flip = {d: np.array([flat_episode(d, seed, tie_rng)[:2] for seed in range(20)]) for d in (1, 3)}
+for d in (1, 3):
+    print(f"depth {d}: steps {[r[0] for r in replayed[d]]}; decisions whose estimates tied "
+          f"{[r[1] for r in replayed[d]]}; pushed left {[r[2] for r in replayed[d]]}")
+    steps, ties = coin_flip[d].T
+    print(f"         ties broken at random, seeds 0-19: mean {steps.mean():.1f} steps (longest "
+          f"{steps.max()}), {ties.sum() / steps.sum():.0%} of the decisions tied")
+
+# %%
+for d, depth_index in ((1, 0), (3, 1)):
+    assert [r[0] for r in replayed[d]] == by_depth["flat rollouts"][depth_index].tolist()  # the same episodes
+    assert sum(r[1] for r in replayed[d]) >= 0.9 * sum(r[0] for r in replayed[d])  # (nearly) every decision tied
+    assert all(r[2] == r[1] for r in replayed[d])                  # and every tie went to "push left"
+assert all(r[1] == r[0] for r in replayed[1])                      # at depth 1: every single decision
+assert np.all(coin_flip[1][:, 1] == coin_flip[1][:, 0]) and 15 < coin_flip[1][:, 0].mean() < 30
+assert 40 < coin_flip[3][:, 0].mean() < 80 and coin_flip[3][:, 1].sum() > 0.75 * coin_flip[3][:, 0].sum()
+assert coin_flip[3][:, 0].max() < by_depth["MCTS (UCT)"][1].min()   # MCTS at depth 3 still lasts longer
+
+# %% [markdown]
+# At depth 1 every decision of the three episodes tied, and every tie went to "push left"; at
+# depth 3 all but two did. So the dozen steps measure the tie-breaking rule as much as the
+# method. Broken at random, the ties at depth 1 turn the planner into a random policy (every
+# decision still ties; about 23 steps on average, as a random policy lasts); at depth 3 a coin
+# flip lasts about 59 steps on average, since the few decisions that do not tie, close to a fall,
+# are now not drowned by a stream of pushes to the left. Either way the flat planner has almost no
+# information to act on: its rollouts are too short to tell the actions apart. MCTS with the same
+# short rollouts lasts far longer (140-158 steps at depth 1, 306-481 at depth 3, more than any
+# coin-flip episode), because its tree of 100 nodes reaches 7 or more steps deep and sees the fall
+# coming: the tree supplies the lookahead the rollouts lack. That is the one place on CartPole
+# where the tree clearly pays; with 10 or more rollout steps flat rollouts see enough themselves.
 #
 # ## 7. Where the tree pays: a sparse reward (the Dyna Maze)
 #
@@ -586,6 +731,7 @@ for n in MAZE_BUDGETS[:3]:
     assert tree_steps.mean() < flat_steps.mean() and tree_cost.mean() < 0.6 * flat_cost.mean()
 best_steps, best_cost = maze_results["MCTS (UCT)", 10000]
 assert np.sum(best_steps == 14) >= 6 and best_steps.max() <= 16 and best_steps.mean() < 15
+assert 2.7e6 < best_cost.mean() < 2.9e6 and 1.5e5 < best_cost.mean() / best_steps.mean() < 2.5e5
 flat_best_steps, flat_best_cost = maze_results["flat rollouts", 10000]
 assert flat_best_steps.max() <= 16 and best_cost.mean() < 0.5 * flat_best_cost.mean()
 
@@ -692,8 +838,10 @@ for label, compiled in (("plain Python search, numpy model", False), ("compiled 
 #   the search from a leaning pole put 99 of 100 simulations into the wrong push.
 # * **Lookahead decides CartPole**: MCTS at 100 simulations balanced 7 of 10 episodes with
 #   20-step rollouts (the others drifted off the track) and 10 of 10 with 50-step rollouts.
-# * On CartPole, **flat rollouts do as well or better** than the tree at the same budget; the tree
-#   pays when rollouts are too short to see the outcome (depth 1-3), and on the
+# * On CartPole, **flat rollouts do as well or better** than the tree at the same budget. With
+#   rollouts too short to see the pole fall (depth 1-3) every flat estimate ties and the
+#   tie-break (always "push left") decides, so flat rollouts fail; the tree pays there, by
+#   looking deeper than its rollouts, and on the
 #   **sparse-reward maze**, where it reached the goal faster for fewer simulated steps
 #   and found the 14-step path in its first episode on most seeds, without learning.
 # * The costs are real: variance that grows with rollout depth, and hundreds to

@@ -14,8 +14,8 @@ from mbrl_helpers.course.checks.lesson03_neural_models import (
     check_open_loop_rollout,
 )
 from mbrl_helpers.course.checks.lesson04_imagined import check_branched_rollout, check_dqn_target
-from mbrl_helpers.course.checks.lesson05_mpc import check_cem_refit_categorical, check_score_with_termination
-from mbrl_helpers.course.checks.lesson06_mcts import check_backup, check_ucb1_score
+from mbrl_helpers.course.checks.lesson05_mpc import check_cem_refit, check_score_with_termination
+from mbrl_helpers.course.checks.lesson06_mcts import check_backup, check_simulate, check_ucb1_score
 from mbrl_helpers.course.checks.lesson07_learned_models import (
     check_puct_score,
     check_puct_select,
@@ -28,8 +28,8 @@ __all__ = [
     "check_planned_reward", "check_queue_update",
     "check_normalisation_stats", "check_open_loop_rollout",
     "check_dqn_target", "check_branched_rollout",
-    "check_score_with_termination", "check_cem_refit_categorical",
-    "check_ucb1_score", "check_backup",
+    "check_score_with_termination", "check_cem_refit",
+    "check_ucb1_score", "check_backup", "check_simulate",
     "check_puct_score", "check_puct_select", "check_search_targets_update",
     "check_methods_within_budget", "check_compute_ratio",
 ]
