@@ -86,7 +86,7 @@ def giveaway(solution: str, hint: str) -> str | None:
     words = tokens(code)
     for start in range(len(words) - WINDOW + 1):
         run = "".join(words[start:start + WINDOW])
-        if len(run) >= 6 and run in hint_text:
+        if len(run) >= 5 and run in hint_text:
             return " ".join(words[start:start + WINDOW])
     return None
 
