@@ -113,9 +113,9 @@ def _random_model(rng: np.random.Generator) -> tabular.TabularModel:
 
 @never_raises
 def check_planning(student_fn: Callable) -> bool:
-    """Check a planning loop fn(q, model, n, alpha, gamma).
+    """Check a planning loop fn(q, model, k, alpha, gamma).
 
-    It must make n updates, each on a pair drawn with tabular.model_sample and
+    It must make k updates, each on a pair drawn with tabular.model_sample and
     applied with tabular.q_learning_update, exactly as tabular.planning does
     (same random draws, so the same seed must give the same q).
     """
@@ -133,7 +133,7 @@ def check_planning(student_fn: Callable) -> bool:
         got = q.copy()
         tabular.seed_numba(seed)
         _, error = call(student_fn, got, model, n, alpha, gamma)
-        case = f"Input: a model with {int(model.n_seen[0])} seen states, n={n}, alpha={alpha}, gamma={gamma}."
+        case = f"Input: a model with {int(model.n_seen[0])} seen states, k={n}, alpha={alpha}, gamma={gamma}."
         if error:
             return report(False, name, f"{case}\n{error}")
         if not np.allclose(got, expected):
@@ -179,9 +179,9 @@ def _planning_wrong_versions(
                                   alpha, gamma)
 
     wrong = {
-        f"Your loop makes one update too few ({n - 1} instead of n = {n}).":
+        f"Your loop makes one update too few ({n - 1} instead of k = {n}).":
             replay(right, n - 1) if n >= 1 else None,
-        f"Your loop makes one update too many ({n + 1} instead of n = {n}).": replay(right, n + 1),
+        f"Your loop makes one update too many ({n + 1} instead of k = {n}).": replay(right, n + 1),
         "The model's terminated flag is ignored: a modelled step into the goal must not bootstrap.":
             replay(no_termination),
         "alpha and gamma are passed in each other's places: compare your call with the order of "
