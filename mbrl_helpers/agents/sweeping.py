@@ -9,8 +9,10 @@ pairs the model says lead into it. Updates flow backwards from wherever values
 just changed.
 
     pq_push / pq_pop      an indexed binary max-heap of (s, a) pairs
+    queue_predecessors    after an update of Q(s, .), queue the pairs leading into s
+                          whose values would now change
     prioritized_sweeping_episode   one episode of prioritized sweeping (it plans
-                          with pq_pop and pq_push)
+                          with pq_pop and queue_predecessors)
     dyna_q_episode        one episode of Dyna-Q: tabular.dyna_q_episodes itself
     run_updates_until_near_optimal   many runs, per maze resolution (Example 8.4):
                           episodes until the greedy path is within a factor
@@ -162,6 +164,34 @@ def greedy_within(next_state: np.ndarray, terminated: np.ndarray, start: int,
     return False
 
 
+@njit(cache=True)
+def queue_predecessors(  # noqa: PLR0913 - compiled: a record of arrays would cost refcounting
+    q: np.ndarray, s: int, m_next: np.ndarray, m_reward: np.ndarray, m_term: np.ndarray,
+    pred: np.ndarray, n_pred: np.ndarray,
+    heap: np.ndarray, prio: np.ndarray, pos: np.ndarray, size: np.ndarray,
+    gamma: float, theta: float,
+) -> None:
+    """After Q(s, .) changed: queue each predecessor of s whose value would now change by more than theta.
+
+    q and the model m_next, m_reward, m_term are (n_states, 4); pred (n_states, 8) holds the
+    pairs s_bar * 4 + a_bar that have led into each state, n_pred (n_states,) how many. A
+    predecessor (s_bar, a_bar) gets priority |r_bar + gamma max_a Q(s, a) - Q(s_bar, a_bar)|
+    (just |r_bar - Q(s_bar, a_bar)| if its step ended the episode). The queue (heap, prio, pos,
+    size) is updated in place as in pq_push; q and the model are not changed.
+    """
+    value = row_max(q[s])
+    for i in range(n_pred[s]):
+        pair = pred[s, i]
+        s_bar, a_bar = pair // N_ACTIONS, pair % N_ACTIONS
+        if m_next[s_bar, a_bar] != s:  # stale: the model now says (s_bar, a_bar) leads elsewhere
+            continue
+        r_bar = m_reward[s_bar, a_bar]
+        target = r_bar if m_term[s_bar, a_bar] else r_bar + gamma * value
+        priority = abs(target - q[s_bar, a_bar])
+        if priority > theta:
+            pq_push(heap, prio, pos, size, pair, priority)
+
+
 # _nrt=False: the episode allocates nothing, so it needs no reference counting; counting the
 # references to the queue's arrays on every pq_push and pq_pop would cost a third of its time.
 @njit(cache=True, _nrt=False)
@@ -213,16 +243,8 @@ def prioritized_sweeping_episode(  # noqa: PLR0913 - compiled: a record of array
             q_learning_update(q, ps, pa, m_reward[ps, pa], m_next[ps, pa], m_term[ps, pa], alpha, gamma)
             updates += 1
             updates_at[ps] += 1
-            value = row_max(q[ps])
-            for k in range(n_pred[ps]):  # queue the predecessors of ps that would now change
-                before = pred[ps, k]
-                bs, ba = before // N_ACTIONS, before % N_ACTIONS
-                if m_next[bs, ba] != ps:  # stale: the model now says (bs, ba) goes elsewhere
-                    continue
-                target = m_reward[bs, ba] if m_term[bs, ba] else m_reward[bs, ba] + gamma * value
-                p = abs(target - q[bs, ba])
-                if p > theta:
-                    pq_push(heap, prio, pos, size, before, p)
+            queue_predecessors(q, ps, m_next, m_reward, m_term, pred, n_pred,
+                               heap, prio, pos, size, gamma, theta)
         s = s_next
         steps += 1
         if done:
@@ -613,6 +635,26 @@ def _check_agent_arrays(n, q, m_next, m_reward, m_term, visits, updates_at):
     check_table("updates_at", updates_at, (n,), np.int64)
 
 
+def _check_queue_predecessors(q, s, m_next, m_reward, m_term, pred, n_pred,  # noqa: PLR0913 - checks the compiled kernel's arguments one for one
+                              heap, prio, pos, size, gamma, theta):
+    n = check_table("q", q, (None, N_ACTIONS), np.float64).shape[0]
+    check_index("s", s, n, "state")
+    check_table("m_next", m_next, (n, N_ACTIONS), np.int64)
+    check_indices("m_next", m_next, -1, n - 1, "state indices (-1: untried)")
+    check_table("m_reward", m_reward, (n, N_ACTIONS), np.float64)
+    check_table("m_term", m_term, (n, N_ACTIONS), np.bool_)
+    check_table("pred", pred, (n, None), np.int64)
+    check_table("n_pred", n_pred, (n,), np.int64)
+    check_indices("n_pred", n_pred, 0, pred.shape[1], "predecessor counts")
+    check_indices("pred", pred[np.arange(pred.shape[1]) < n_pred[:, None]], 0, N_ACTIONS * n - 1,
+                  "pair indices")
+    if _check_queue(heap, prio, pos, size) != N_ACTIONS * n:
+        raise ValueError(f"the queue must hold the {N_ACTIONS * n} pairs of {n} states "
+                         f"(new_queue({N_ACTIONS * n})), got {heap.shape[0]}")
+    check_number("gamma", gamma, low=0, high=1)
+    check_number("theta", theta, low=0)
+
+
 def _check_prioritized_sweeping_episode(next_state, reward, terminated, start, q, m_next, m_reward,  # noqa: PLR0913 - checks the compiled kernel's arguments one for one
                                         m_term, pred, n_pred, heap, prio, pos, size, planning_steps,
                                         alpha, epsilon, gamma, theta, visits, updates_at):
@@ -649,6 +691,7 @@ def _check_dyna_q_episode(next_state, reward, terminated, start, q, m_next, m_re
 checked(_check_pq_push)(pq_push)
 checked(_check_pq_pop)(pq_pop)
 checked(_check_greedy_within)(greedy_within)
+checked(_check_queue_predecessors)(queue_predecessors)
 checked(_check_prioritized_sweeping_episode)(prioritized_sweeping_episode)
 checked(_check_dyna_q_episode)(dyna_q_episode)
 
@@ -657,5 +700,6 @@ checked(_check_dyna_q_episode)(dyna_q_episode)
 bounds_checked_from_python(pq_push)
 bounds_checked_from_python(pq_pop)
 bounds_checked_from_python(greedy_within)
+bounds_checked_from_python(queue_predecessors)
 bounds_checked_from_python(prioritized_sweeping_episode)
 bounds_checked_from_python(dyna_q_episode)

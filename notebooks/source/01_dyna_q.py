@@ -19,17 +19,6 @@
 # and learn from that too. This notebook builds the simplest such agent, tabular
 # **Dyna-Q** (Sutton & Barto, *Reinforcement Learning: An Introduction*, 2nd ed., section 8.2),
 # and reproduces the book's Figures 8.2 and 8.3 with the book's settings and its 30 runs.
-#
-# **Learning objectives.** After this notebook you can
-#
-# 1. say what a *model* is in reinforcement learning, and what a tabular model stores;
-# 2. write the one-step Q-learning update, and explain why it stops at a terminal state;
-# 3. explain the Dyna architecture: acting, direct RL, model learning and planning in one loop;
-# 4. write the planning loop of Dyna-Q and see that plain Q-learning is its case $k = 0$;
-# 5. read Figure 8.2: how planning steps trade compute for real experience;
-# 6. explain why a model only knows what the agent has tried.
-#
-# Time: about 45 minutes. The code you need is in the package `mbrl_helpers`; this notebook shows its key lines.
 
 # %% [markdown] tags=["launch-links"]
 # [![Open in Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/mbrl-course/mbrl-hands-on/main?labpath=notebooks%2F01_dyna_q.ipynb) [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mbrl-course/mbrl-hands-on/blob/main/notebooks/01_dyna_q.ipynb)
@@ -44,6 +33,29 @@ import sys
 if "google.colab" in sys.modules:
     %pip install -q --extra-index-url https://download.pytorch.org/whl/cpu "numpy>=1.26,<2.5" "numba>=0.60" "gymnasium>=1.0,<2" "matplotlib>=3.8" "ipywidgets>=8.1" "tqdm>=4.66" "torch==2.13.0"
     %pip install -q --no-deps "mbrl-helpers @ git+https://github.com/mbrl-course/mbrl-hands-on@main"
+
+# %% [markdown]
+# **In this notebook**
+#
+# *Objectives.* After it you can
+#
+# 1. say what a *model* is in reinforcement learning (RL), and what a tabular model stores;
+# 2. write the one-step Q-learning update, and explain why it stops at a terminal state;
+# 3. explain the Dyna architecture: acting, direct RL, model learning and planning in one loop;
+# 4. write the planning loop of Dyna-Q, and see that plain Q-learning is its case $k = 0$
+#    ($k$: planning steps per real step);
+# 5. read Figure 8.2: how planning steps trade computation for real experience;
+# 6. explain why a model only knows what the agent has tried.
+#
+# *Assumes.* This is the first notebook. It assumes Python and numpy, and the basics of RL
+# from the book's chapters 3 and 6: states, actions, rewards, returns, discounting with
+# $\gamma$, action values $Q(s, a)$, $\varepsilon$-greedy action choice and Q-learning
+# (section 3 below restates the update).
+#
+# *Time.* About 45 minutes to work through, with its two exercises; the cells run in about
+# 20 s on a laptop CPU (measured on 2 cores; the very first run takes about 40 s, as numba
+# compiles the package's code once and caches it).
+# The code you need is in the package `mbrl_helpers`; this notebook shows its key lines.
 
 # %%
 import inspect
@@ -61,16 +73,19 @@ SEED = 0  # every experiment below takes a seed: same seed, same numbers
 # %% [markdown]
 # ## 1. The world: the Dyna Maze
 #
-# The book's maze is a 6 x 9 grid with 47 open cells. The agent starts at **S** and
-# must reach the goal **G**. Four actions move it up, down, left or right; a move
+# The book's maze is a 6 x 9 grid with 47 open cells. The agent starts at **S**, at
+# row 2, column 0 (rows and columns count from 0, row 0 at the top), and must reach the goal
+# **G** in the top right corner. Four actions move it up, down, left or right; a move
 # into a wall or off the grid leaves it where it is. Reaching **G** gives reward
 # $+1$ and ends the episode; every other step gives $0$. With discount
 # $\gamma = 0.95$, the sooner the goal, the larger the return $\gamma^{T-1}$, so the
 # best policy takes the shortest path.
 #
-# `GridMaze` is a real gymnasium environment built from the ASCII layout below
-# (`#` wall, `S` start, `G` goal, `.` free); `import mbrl_helpers` registers this one as
-# `mbrl/DynaMaze-v0`.
+# `GridMaze` is a real gymnasium environment built from an ASCII layout (`#` wall,
+# `S` start, `G` goal, `.` free); `import mbrl_helpers` registers this one as
+# `mbrl/DynaMaze-v0`. Its picture, printed below, marks the agent's current cell with **A**:
+# right after `reset` the agent stands on the start, so the **A** at row 2, column 0 covers
+# the **S**.
 
 # %%
 maze = GridMaze(DYNA_MAZE_LAYOUT, render_mode="ansi")
@@ -82,6 +97,8 @@ print("open cells:", len(maze.open_states()), "| shortest path from S to G:", ma
 
 # %%
 assert len(maze.open_states()) == 47 and maze.shortest_path_length() == 14
+assert maze.to_cell(maze.start) == (2, 0) and maze.to_cell(observation) == (2, 0)  # A stands on S
+assert maze.render().splitlines()[2].startswith("A")
 
 # %% [markdown]
 # One step of the real environment, through the gymnasium API:
@@ -130,17 +147,20 @@ print(inspect.getsource(tabular.model_sample))
 # $$
 #
 # If $s'$ is terminal, there is no future: the target is just $r$. The bracket is
-# the **TD error**. The book's settings: $\alpha = 0.1$, $\gamma = 0.95$, $Q$ starts at 0.
+# the **TD error** (temporal-difference error: the difference between two successive
+# estimates of the same return). The book's settings: $\alpha = 0.1$, $\gamma = 0.95$, $Q$ starts at 0.
 #
 # ### Exercise 1: the Q-learning update
 #
 # Complete the function below. It changes `q[s, a]` in place (`q` has shape
 # `(n_states, 4)`) and returns the TD error. The check runs it on 40 random cases
-# against the package's version.
+# against the package's version and, if it differs, names the likely mistake.
 
 # %%
 def q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma):
     ### BEGIN SOLUTION
+    ### HINT: build the one-step target first (what does a terminal step leave out?),
+    ### HINT: then move q[s, a] a step of size alpha towards it, and return the difference.
     target = r if terminated else r + gamma * np.max(q[s_next])
     td_error = target - q[s, a]
     q[s, a] += alpha * td_error
@@ -184,7 +204,8 @@ print(inspect.getsource(tabular.epsilon_greedy))
 # After every real step the agent (d) updates $Q$ from that step, (e) writes the
 # step into its model, and (f) makes $k$ more Q-learning updates on transitions
 # *replayed from the model*. Planning costs computation, not experience. With $k = 0$
-# it is exactly Q-learning. Here is the book's algorithm, as the package runs it:
+# it is exactly Q-learning. (The book writes $n$ for the number of planning steps; this
+# course writes $k$ throughout, as on the slider in section 9.) Here is the book's algorithm, as the package runs it:
 
 # %%
 print(inspect.getsource(tabular.dyna_q_episodes))
@@ -193,15 +214,21 @@ print(inspect.getsource(tabular.dyna_q_episodes))
 # %% [markdown]
 # ### Exercise 2: the planning loop
 #
-# Step (f) repeats $k$ times: draw a seen pair with `tabular.model_sample(model)`,
-# look up $r$, $s'$ and the termination flag in `model.reward`, `model.next_state`
-# and `model.terminated`, and apply `tabular.q_learning_update`. The check seeds the
-# random generator, runs your loop and the package's on random models, and compares $Q$.
+# This is the heart of Dyna-Q. Step (f) repeats $k$ times: draw a pair $(s, a)$ the agent
+# has tried with `tabular.model_sample(model)`, look up what the model remembers about it
+# (its reward, next state and termination flag, in `model.reward`, `model.next_state`
+# and `model.terminated`, arrays of shape `(n_states, 4)`), and make one Q-learning update
+# with it, `tabular.q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma)` (the
+# package's version of exercise 1). `q` changes in place; nothing is returned. The check
+# seeds the random generator, runs your loop and the package's on 12 random models, compares
+# $Q$ and, if they differ, names the likely mistake.
 
 # %%
-def planning(q, model, n, alpha, gamma):
+def planning(q, model, k, alpha, gamma):
     ### BEGIN SOLUTION
-    for _ in range(n):
+    ### HINT: each of the k planning updates starts from a fresh draw from the model; then read
+    ### HINT: what the model remembers about that pair and hand it to the package's update.
+    for _ in range(k):
         s, a = tabular.model_sample(model)
         tabular.q_learning_update(
             q, s, a, model.reward[s, a], model.next_state[s, a], model.terminated[s, a], alpha, gamma
@@ -230,27 +257,36 @@ print("steps in episodes 1, 2, 3:", one.steps[0].tolist())
 #
 # ## 6. Figure 8.2: planning saves real experience
 #
-# The book's experiment: $k = n \in \{0, 5, 50\}$ planning steps, 50 episodes, averaged
+# The book's experiment: $k \in \{0, 5, 50\}$ planning steps, 50 episodes, averaged
 # over 30 runs, $\alpha = 0.1$, $\varepsilon = 0.1$, $\gamma = 0.95$.
+#
+# The figure starts at episode 2, as the book's does. Episode 1 is the same for every agent:
+# until the goal is first reached every reward and every $Q$ is 0, so planning updates change
+# nothing and all three agents take a random walk of about 900-1000 steps (first column of
+# the table below), which would only stretch the figure's scale.
 
 # %%
-N_VALUES = (0, 5, 50)
+K_VALUES = (0, 5, 50)
 results = {
-    n: tabular.run_dyna_q("mbrl/DynaMaze-v0", planning_steps=n, episodes=50, runs=30, seed=SEED)
-    for n in N_VALUES
+    k: tabular.run_dyna_q("mbrl/DynaMaze-v0", planning_steps=k, episodes=50, runs=30, seed=SEED)
+    for k in K_VALUES
 }
-mean_steps = {n: results[n].mean_steps for n in N_VALUES}
+mean_steps = {k: results[k].mean_steps for k in K_VALUES}
 
 shown = [1, 2, 3, 4, 5, 6, 10, 20, 30, 50]
 print("mean steps per episode over 30 runs")
 print("episode " + "".join(f"{e:>7d}" for e in shown))
-for n in N_VALUES:
-    print(f"n = {n:<3d} " + "".join(f"{mean_steps[n][e - 1]:7.1f}" for e in shown))
+for k in K_VALUES:
+    print(f"k = {k:<3d} " + "".join(f"{mean_steps[k][e - 1]:7.1f}" for e in shown))
+
+# %%
+episode_1 = [mean_steps[k][0] for k in K_VALUES]
+assert min(episode_1) > 800 and max(episode_1) < 1.25 * min(episode_1)  # episode 1: the same walk for all
 
 # %%
 fig = plots.plot_steps_per_episode(
-    {f"{n} planning steps" + (" (Q-learning)" if n == 0 else ""): mean_steps[n] for n in N_VALUES},
-    title="Dyna Maze: steps per episode, 30 runs (our Figure 8.2)",
+    {f"{k} planning steps" + (" (Q-learning)" if k == 0 else ""): mean_steps[k] for k in K_VALUES},
+    title="Dyna Maze: steps per episode from episode 2, 30 runs (our Figure 8.2)",
 )
 plt.show()
 
@@ -259,13 +295,13 @@ plt.show()
 # agent needs; all three end near the 14-step path (the curves sit a little above
 # 14 because the agent still explores with $\varepsilon = 0.1$).
 #
-# The book's Figure 8.2 shows the same three curves: the $n = 50$ agent is close to
-# optimal by about the third episode, $n = 5$ by about the fifth, and $n = 0$ needs
+# The book's Figure 8.2 shows the same three curves: the $k = 50$ agent is close to
+# optimal by about the third episode, $k = 5$ by about the fifth, and $k = 0$ needs
 # about 25 episodes. We call an episode *near-optimal* when the 30-run mean is at most
 # 25 steps, and check the book's claims:
 
 # %%
-assert all(mean_steps[n][-10:].mean() < 20 for n in N_VALUES)  # all three end near the 14-step path
+assert all(mean_steps[k][-10:].mean() < 20 for k in K_VALUES)  # all three end near the 14-step path
 
 # %%
 NEAR_OPTIMAL = 25  # steps; the shortest path is 14, and epsilon-greedy exploration adds a few
@@ -277,13 +313,13 @@ def first_near_optimal_episode(steps: np.ndarray) -> int:
     return int(above[-1]) + 2 if len(above) else 1
 
 
-first = {n: first_near_optimal_episode(mean_steps[n]) for n in N_VALUES}
+first = {k: first_near_optimal_episode(mean_steps[k]) for k in K_VALUES}
 print("first episode from which the mean stays near-optimal:", first)
 
 # %%
-assert first[50] <= 3, "n = 50 should be near-optimal by about episode 3"
-assert first[5] <= 5, "n = 5 should be near-optimal by about episode 5"
-assert 20 <= first[0] <= 35, "n = 0 should need about 25 episodes"
+assert first[50] <= 3, "k = 50 should be near-optimal by about episode 3"
+assert first[5] <= 5, "k = 5 should be near-optimal by about episode 5"
+assert 20 <= first[0] <= 35, "k = 0 should need about 25 episodes"
 assert mean_steps[0][4] > 4 * NEAR_OPTIMAL, "Q-learning is still far from the path at episode 5"
 
 # %% [markdown]
@@ -291,14 +327,14 @@ assert mean_steps[0][4] > 4 * NEAR_OPTIMAL, "Q-learning is still far from the pa
 #
 # Look inside two agents halfway through their second episode. After episode 1 the
 # only non-zero reward either has seen is the last step into the goal. Q-learning
-# ($n = 0$) has updated exactly one value: the one for that last step. The Dyna agent
-# ($n = 50$) has replayed its model thousands of times since, and each replay
+# ($k = 0$) has updated exactly one value: the one for that last step. The Dyna agent
+# ($k = 50$) has replayed its model thousands of times since, and each replay
 # carries value one step further back along the paths it has walked.
 
 # %%
 snapshots = {
-    f"n = {n}": tabular.q_snapshot("mbrl/DynaMaze-v0", planning_steps=n, seed=SEED, episode=2, fraction=0.5)
-    for n in (0, 50)
+    f"k = {k}": tabular.q_snapshot("mbrl/DynaMaze-v0", planning_steps=k, seed=SEED, episode=2, fraction=0.5)
+    for k in (0, 50)
 }
 fig = plots.policy_comparison(
     GridMaze(DYNA_MAZE_LAYOUT), snapshots,
@@ -313,8 +349,8 @@ plt.show()
 # %%
 states_with_policy = {label: int((q.max(axis=1) > 0).sum()) for label, q in snapshots.items()}
 print("states with a preferred action:", states_with_policy)
-assert states_with_policy["n = 0"] == 1
-assert 0.35 * 47 <= states_with_policy["n = 50"] <= 0.75 * 47
+assert states_with_policy["k = 0"] == 1
+assert 0.35 * 47 <= states_with_policy["k = 50"] <= 0.75 * 47
 
 # %% [markdown]
 # ## 8. A model knows only what the agent tried
@@ -324,11 +360,11 @@ assert 0.35 * 47 <= states_with_policy["n = 50"] <= 0.75 * 47
 
 # %%
 path_lengths = {
-    n: np.array([len(tabular.greedy_path("mbrl/DynaMaze-v0", q)) - 1 for q in results[n].q]) for n in N_VALUES
+    k: np.array([len(tabular.greedy_path("mbrl/DynaMaze-v0", q)) - 1 for q in results[k].q]) for k in K_VALUES
 }
-for n in N_VALUES:
-    lengths, counts = np.unique(path_lengths[n], return_counts=True)
-    print(f"n = {n:<3d} greedy path lengths (steps: runs):", dict(zip(lengths.tolist(), counts.tolist(), strict=True)))
+for k in K_VALUES:
+    lengths, counts = np.unique(path_lengths[k], return_counts=True)
+    print(f"k = {k:<3d} greedy path lengths (steps: runs):", dict(zip(lengths.tolist(), counts.tolist(), strict=True)))
 
 # %%
 detour_run = int(np.flatnonzero(path_lengths[50] > 14)[0])
@@ -336,7 +372,7 @@ q_detour = results[50].q[detour_run]
 fig = plots.draw_maze(
     GridMaze(DYNA_MAZE_LAYOUT), q_detour, show_values=True,
     path=tabular.greedy_path("mbrl/DynaMaze-v0", q_detour),
-    title=f"n = 50, run {detour_run}: the greedy path after 50 episodes",
+    title=f"k = 50, run {detour_run}: the greedy path after 50 episodes",
 )
 plt.show()
 
@@ -353,13 +389,13 @@ plt.show()
 assert (path_lengths[50] == 14).sum() >= 20 and (path_lengths[5] == 14).sum() >= 15  # most Dyna agents
 assert (path_lengths[50] > 14).any()  # ... but not all
 assert all(tabular.reaches_goal("mbrl/DynaMaze-v0", tabular.greedy_path("mbrl/DynaMaze-v0", q))
-           for n in N_VALUES for q in results[n].q)
+           for k in K_VALUES for q in results[k].q)
 
 # %% [markdown]
 # ## 9. Planning steps $k$: try it yourself
 #
-# Move the slider to choose $k$; the figure shows 30 Dyna-Q agents with $k$
-# planning steps (50 episodes each) beside Q-learning. Running 30 agents takes up to
+# The slider sets $k$, the number of planning steps per real step (0 to 100); the figure
+# shows 30 Dyna-Q agents with that $k$ (50 episodes each) beside Q-learning ($k = 0$). Running 30 agents takes up to
 # a few tenths of a second for large $k$, so the next cell runs every $k$ the slider
 # offers (0, 5, ..., 100) once, up front; after that each move only redraws.
 
@@ -370,7 +406,8 @@ widgets.precompute_planning_steps(widgets.K_SLIDER)  # 21 values of k x 30 agent
 # NBVAL_IGNORE_OUTPUT
 import ipywidgets
 
-k_slider = ipywidgets.IntSlider(value=10, min=0, max=100, step=5, description="k", continuous_update=False)
+k_slider = ipywidgets.IntSlider(value=10, min=0, max=100, step=5, description="k, planning steps",
+                                style={"description_width": "initial"}, continuous_update=False)
 widgets.interactive_figure(widgets.planning_steps_figure, k=k_slider)
 
 # %% [markdown]
@@ -390,20 +427,20 @@ plt.show()
 # real steps (experience) and all updates (computation) over the 50 episodes.
 
 # %%
-print(f"{'n':>4} {'real steps':>11} {'updates':>10} {'updates / real step':>20}")
-for n in N_VALUES:
-    real = results[n].steps.sum(axis=1).mean()
-    updates = real * (n + 1)
-    print(f"{n:>4} {real:>11.0f} {updates:>10.0f} {n + 1:>20}")
+print(f"{'k':>4} {'real steps':>11} {'updates':>10} {'updates / real step':>20}")
+for k in K_VALUES:
+    real = results[k].steps.sum(axis=1).mean()
+    updates = real * (k + 1)
+    print(f"{k:>4} {real:>11.0f} {updates:>10.0f} {k + 1:>20}")
 
 # %%
-real_steps = {n: results[n].steps.sum(axis=1).mean() for n in N_VALUES}
+real_steps = {k: results[k].steps.sum(axis=1).mean() for k in K_VALUES}
 assert real_steps[50] < real_steps[5] < real_steps[0]
 assert 0.25 < real_steps[50] / real_steps[0] < 0.45  # about a third of the real steps ...
 assert 15 < real_steps[50] * 51 / real_steps[0] < 25  # ... for about 20 times the updates
 
 # %% [markdown]
-# *Takeaway:* $n = 50$ needs about a third of the real steps of Q-learning, and
+# *Takeaway:* $k = 50$ needs about a third of the real steps of Q-learning, and
 # about 20 times its computation. When real experience is expensive (a robot, a
 # patient, a market) and computation is cheap, that is a good trade.
 #

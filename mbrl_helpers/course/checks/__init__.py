@@ -8,7 +8,11 @@ A notebook calls them as `checks.check_...`; `common` holds what they share.
 """
 
 from mbrl_helpers.course.checks.lesson01_dyna_q import check_planning, check_q_learning_update
-from mbrl_helpers.course.checks.lesson02_changing_worlds import check_planned_reward, check_queue_update
+from mbrl_helpers.course.checks.lesson02_changing_worlds import (
+    check_planned_reward,
+    check_queue_predecessors,
+    check_queue_update,
+)
 from mbrl_helpers.course.checks.lesson03_neural_models import (
     check_normalisation_stats,
     check_open_loop_rollout,
@@ -25,7 +29,7 @@ from mbrl_helpers.course.checks.lesson08_choosing import check_compute_ratio, ch
 
 __all__ = [
     "check_q_learning_update", "check_planning",
-    "check_planned_reward", "check_queue_update",
+    "check_planned_reward", "check_queue_update", "check_queue_predecessors",
     "check_normalisation_stats", "check_open_loop_rollout",
     "check_dqn_target", "check_branched_rollout",
     "check_score_with_termination", "check_cem_refit",

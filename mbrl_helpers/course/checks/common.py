@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mbrl_helpers.core.compiled import RNG_STATE_BYTES, restore_rng_state, save_rng_state
+
 
 def report(ok: bool, name: str, hint: str = "") -> bool:
     if ok:
@@ -67,8 +69,12 @@ def endless_in_python(fn: Callable, args: tuple) -> bool:
     Compiled code cannot be interrupted (a signal is acted on only when Python runs again), so an
     endless loop in an @njit answer would hang the kernel. Its Python version, run first on copies
     of the inputs, can be stopped by the alarm. Errors in the Python version are left to the
-    compiled call, whose message the student should see.
+    compiled call, whose message the student should see. numba's random generator is put back
+    afterwards, so the compiled call draws what it would have drawn without the dry run (a check
+    that seeds the generator compares those draws with the package's).
     """
+    saved = np.empty(RNG_STATE_BYTES, dtype=np.uint8)
+    save_rng_state(saved)
     try:
         with time_limit(TIME_LIMIT_S):
             fn.py_func(*copies(args))
@@ -76,6 +82,8 @@ def endless_in_python(fn: Callable, args: tuple) -> bool:
         return True
     except Exception:  # noqa: BLE001 - reported by the compiled call below
         pass
+    finally:
+        restore_rng_state(saved)
     return False
 
 
