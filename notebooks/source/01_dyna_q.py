@@ -160,7 +160,7 @@ print(inspect.getsource(tabular.model_sample))
 def q_learning_update(q, s, a, r, s_next, terminated, alpha, gamma):
     ### BEGIN SOLUTION
     ### HINT: build the one-step target first (what does a terminal step leave out?),
-    ### HINT: then move q[s, a] a step of size alpha towards it, and return the difference.
+    ### HINT: then move the value of the pair (s, a) a step of size alpha towards it, and return the difference.
     target = r if terminated else r + gamma * np.max(q[s_next])
     td_error = target - q[s, a]
     q[s, a] += alpha * td_error
@@ -206,8 +206,11 @@ print(inspect.getsource(tabular.epsilon_greedy))
 # *replayed from the model*. Planning costs computation, not experience. With $k = 0$
 # it is exactly Q-learning. (The book writes $n$ for the number of planning steps; this
 # course writes $k$ throughout, as on the slider in section 9.) Here is the book's algorithm, as the package runs it:
+# first one real step, (c)-(e), which every Dyna agent of the course shares (they differ in
+# how they choose the action and how they plan), then the loop around it:
 
 # %%
+print(inspect.getsource(tabular.real_step))
 print(inspect.getsource(tabular.dyna_q_episodes))
 
 

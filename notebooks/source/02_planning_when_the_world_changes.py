@@ -433,7 +433,7 @@ print(inspect.getsource(sweeping.pq_push))
 def queue_update(queue, pair, td_error, theta):
     ### BEGIN SOLUTION
     ### HINT: the priority is the size of the TD error; compare it with theta, and mind a pair
-    ### HINT: that is in the queue already (`queue.get(pair, default)` reads it safely).
+    ### HINT: that is in the queue already (a dict's get method, with a default, reads it safely).
     priority = abs(td_error)
     if priority > theta:
         queue[pair] = max(priority, queue.get(pair, 0.0))
