@@ -37,10 +37,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("bench_tabular_02.py", ((),), "02: Figures 8.4, 8.5 and Example 8.4", 1),
     Benchmark("bench_models.py", ((),), "03: neural models' error, training time, batched predictions", 2),
     # The three parts append each finished run to their own files and skip runs already stored
-    # (resumable); --report merges them. From scratch the parts take about an hour of CPU.
+    # (resumable); --report merges them. From scratch the parts take about three hours (3.2 h recorded).
     Benchmark("bench_imagined.py", (("--part", "model_free"), ("--part", "model_based"),
                                     ("--part", "grid"), ("--report",)),
-              "04: real steps to solve CartPole-v1, DQN vs learning from a model", 60),
+              "04: real steps to solve CartPole-v1, DQN vs learning from a model", 190),
     # MPC's parts are resumable like bench_imagined's; --report merges them (the DQN control needs
     # the cartpole_h30 part's updates per real step, so it runs after it). From scratch about 8 hours.
     Benchmark("bench_mpc.py", (("--part", "cartpole"), ("--part", "cartpole_h30"), ("--part", "pendulum"),
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
     total = sum(b.minutes for b in BENCHMARKS)
     print(f"{'Checking' if quick else 'Regenerating'} {len(BENCHMARKS)} benchmarks, one at a time"
           + ("" if quick else f" (roughly {total / 60:.0f} hours from scratch on 2 cores; bench_imagined's "
-                              "parts take about an hour unless their stored runs are already there)"))
+                              "parts take about three hours unless their stored runs are already there)"))
     for bench in BENCHMARKS:
         print(f"  {bench.script}: {bench.about}")
     for cmd in todo:

@@ -64,7 +64,7 @@ if "google.colab" in sys.modules:
 # *Time.* About an hour to work through (reading, two exercises, the sliders); the cells run in
 # well under a minute on a laptop processor (21 s measured on 2 cores, 39 s while they were
 # shared with other work), most of it the model-only training of section 2. The long comparison of section 4 is a benchmark run outside the
-# notebook (about an hour); its stored results are read here.
+# notebook (about three hours of CPU); its stored results are read here.
 
 # %%
 import inspect
@@ -349,7 +349,7 @@ assert depth_error[0, 0] > np.median(held_out["error"]), "even the first imagine
 # %% [markdown]
 # ## 4. Model-free vs model-based: real steps to solve (benchmark)
 #
-# The full comparison is too long to run in a notebook (about an hour of CPU), so it lives in
+# The full comparison is too long to run in a notebook (about three hours of CPU), so it lives in
 # `benchmarks/bench_imagined.py`; its committed results are read and plotted here. To
 # regenerate them (in the background, each part resumable):
 #
