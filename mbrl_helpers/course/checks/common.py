@@ -69,12 +69,13 @@ def endless_in_python(fn: Callable, args: tuple) -> bool:
     Compiled code cannot be interrupted (a signal is acted on only when Python runs again), so an
     endless loop in an @njit answer would hang the kernel. Its Python version, run first on copies
     of the inputs, can be stopped by the alarm. Errors in the Python version are left to the
-    compiled call, whose message the student should see. numba's random generator is put back
-    afterwards, so the compiled call draws what it would have drawn without the dry run (a check
+    compiled call, whose message the student should see. numba's (and numpy's) random generator is
+    put back afterwards, so the compiled call draws what it would have drawn without the dry run (a check
     that seeds the generator compares those draws with the package's).
     """
     saved = np.empty(RNG_STATE_BYTES, dtype=np.uint8)
     save_rng_state(saved)
+    saved_numpy = np.random.get_state()  # noqa: NPY002 - the legacy generator is what numba code draws from in Python
     try:
         with time_limit(TIME_LIMIT_S):
             fn.py_func(*copies(args))
@@ -84,6 +85,7 @@ def endless_in_python(fn: Callable, args: tuple) -> bool:
         pass
     finally:
         restore_rng_state(saved)
+        np.random.set_state(saved_numpy)  # noqa: NPY002 - see above
     return False
 
 
