@@ -81,8 +81,10 @@ def installed(tmp_path_factory) -> dict:
     venv = tmp / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)], "creating a virtual environment")
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    # Without PYTHONPATH: a repository on it would show pip its egg-info, and pip would skip the wheel.
+    clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-index", str(wheel)], "installing the wheel")
+         "--no-index", str(wheel)], "installing the wheel", env=clean)
     where = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                 "asking the new environment for its site-packages")
     site_packages = Path(where.stdout.strip())
