@@ -8,28 +8,23 @@ is imported; these tests check that on this machine by imitating other processor
 - unit level: a small ensemble and a short DQN run trained in fresh processes under each of
   torch's kernel settings (ATEN_CPU_CAPABILITY default / avx2 / avx512, MKL_CBWR) give the
   same bytes, and would not without the package's pin;
-- notebook level: every notebook runs against its stored outputs as on an older CPU: torch
-  asked for AVX2 kernels, numba compiling for a generic x86-64 CPU (no AVX, no FMA), numpy
-  without its AVX-512 loops (`cpu_settings.foreign_cpu_env`). That run is the student
-  edition's, in tests/test_student_edition.py
-  (test_every_notebook_reproduces_its_stored_outputs_on_another_cpu): the student edition
-  already runs every notebook top to bottom once, so running it under these settings and
-  comparing every cell the student edition leaves unchanged with the stored outputs, as nbval
-  does, checks the same thing without executing every notebook a fourth time. (nbval itself
-  checks the stored outputs, every cell, under this machine's own settings.)
+- notebook level: every notebook runs under nbval against its stored outputs as on an older
+  CPU: torch asked for AVX2 kernels, numba compiling for a generic x86-64 CPU (no AVX, no
+  FMA), numpy without its AVX-512 loops.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu_settings import clean_env, cpu_flags  # noqa: E402
+from course import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +51,16 @@ print(json.dumps({"capability": torch.backends.cpu.get_cpu_capability(), "digest
 """
 
 
+def cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
 
 def torch_settings() -> dict[str, dict[str, str]]:
     """Outer kernel settings a user's machine (or environment) might have."""
@@ -71,6 +76,11 @@ def torch_settings() -> dict[str, dict[str, str]]:
         settings["ATEN_CPU_CAPABILITY=avx512"] = {"ATEN_CPU_CAPABILITY": "avx512"}
     return settings
 
+
+def clean_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MBRL_NATIVE_KERNELS")}
+    return {**env, **TEST_ENV, "PYTHONPATH": str(ROOT), **extra}
 
 
 def train_and_digest(extra: dict[str, str]) -> dict:
@@ -106,3 +116,28 @@ def test_importing_torch_first_warns_and_says_what_to_do():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "import mbrl_helpers before torch" in out.stdout
+
+
+def foreign_cpu_env(numba_cache: str) -> dict[str, str]:
+    """This machine made to look like an older CPU to torch, numba and numpy."""
+    import numpy._core._multiarray_umath as umath  # numpy's list of its dispatched CPU targets
+
+    avx512_loops = [name for name in umath.__cpu_dispatch__ if name.startswith(("AVX512", "X86_V4"))]
+    return clean_env({
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "MKL_CBWR": "AVX2",
+        "NUMBA_CPU_NAME": "generic",
+        "NUMBA_CACHE_DIR": numba_cache,  # code compiled for the generic CPU, apart from the host's
+        "NPY_DISABLE_CPU_FEATURES": " ".join(avx512_loops),
+    })
+
+
+def test_every_notebook_reproduces_its_stored_outputs_on_another_cpu():
+    notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    with tempfile.TemporaryDirectory() as numba_cache:
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+             "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", *notebooks],
+            env=foreign_cpu_env(numba_cache), cwd=ROOT, capture_output=True, text=True, timeout=1800,
+        )
+    assert out.returncode == 0, "nbval under another CPU's settings:\n" + out.stdout[-6000:]
