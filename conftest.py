@@ -31,3 +31,32 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("the browser test did not run", sep="!", red=True, bold=True)
         for reason in sorted(reasons):
             terminalreporter.write_line(reason, red=True, bold=True)
+
+
+# tests/test_any_cpu.py's notebook-level check runs nbval over every notebook in a process of its
+# own: start it as soon as the tests are collected, so it uses the second core while the rest of
+# the suite runs, wait for it last, and stop it whatever happens to the session.
+FOREIGN_CPU_TEST = "test_every_notebook_reproduces_its_stored_outputs_on_another_cpu"
+
+
+def pytest_collection_modifyitems(items):
+    # Its verdict is read last, when the background run has had the whole suite's time.
+    waiting = [item for item in items if item.name == FOREIGN_CPU_TEST]
+    items[:] = [item for item in items if item.name != FOREIGN_CPU_TEST] + waiting
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    for item in session.items:
+        if item.name == FOREIGN_CPU_TEST:
+            item.module.start_in_background()
+            return
+
+
+def pytest_sessionfinish(session):
+    for item in session.items:
+        if item.name == FOREIGN_CPU_TEST:
+            for run in item.module.BACKGROUND:
+                run.stop()
+            return
