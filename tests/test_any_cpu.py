@@ -159,12 +159,15 @@ class ForeignCpuNbval:
         finally:
             self.stop()
         self.log.seek(0)
-        return code, self.log.read()
+        output = self.log.read()
+        self.log.close()
+        return code, output
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+            self.log.close()  # stopped before its verdict was read
         shutil.rmtree(self.numba_cache, ignore_errors=True)
 
 
