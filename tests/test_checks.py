@@ -144,7 +144,7 @@ def test_an_error_in_the_students_code_names_the_line_at_fault(capsys):
 
 
 def test_a_numba_typing_error_becomes_a_few_plain_lines(capsys):
-    """Two arguments swapped in a compiled answer: numba's pages of candidates become one hint."""
+    """A float used as an index in a compiled answer: numba's pages of candidates become one hint."""
     from numba import njit
 
     @njit

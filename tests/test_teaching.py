@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 import tokenize
 from pathlib import Path
 
@@ -81,20 +82,13 @@ def tokens(text: str) -> list[str]:
 
 def giveaway(solution: str, hint: str) -> str | None:
     """A run of WINDOW solution tokens found in the hint, or None."""
-    code = textwrap_dedent(solution)
-    hint_text = "".join(tokens(hint)) if tokens(hint) else hint.replace(" ", "").lower()
-    words = tokens(code)
+    hint_text = "".join(tokens(hint)) or hint.replace(" ", "").lower()
+    words = tokens(textwrap.dedent(solution))
     for start in range(len(words) - WINDOW + 1):
         run = "".join(words[start:start + WINDOW])
         if len(run) >= 5 and run in hint_text:
             return " ".join(words[start:start + WINDOW])
     return None
-
-
-def textwrap_dedent(code: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(code)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
