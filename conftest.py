@@ -6,6 +6,7 @@ sets them as well), in case pytest is run directly.
 """
 
 import os
+import sys
 
 import matplotlib
 
@@ -33,30 +34,33 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(reason, red=True, bold=True)
 
 
-# tests/test_any_cpu.py's notebook-level check runs nbval over every notebook in a process of its
-# own: start it as soon as the tests are collected, so it uses the second core while the rest of
-# the suite runs, wait for it last, and stop it whatever happens to the session.
-FOREIGN_CPU_TEST = "test_every_notebook_reproduces_its_stored_outputs_on_another_cpu"
+# tests/background_run.py executes every notebook's student edition in a process of its own, for
+# tests/test_any_cpu.py and tests/test_student_edition.py: start it as soon as the tests are
+# collected, so it uses the second core while the rest of the suite runs, read it last, and stop
+# it whatever happens to the session.
+BACKGROUND = "background_notebooks"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{BACKGROUND}: reads the session's background run of the "
+                            "student editions (tests/background_run.py); such tests run last")
 
 
 def pytest_collection_modifyitems(items):
-    # Its verdict is read last, when the background run has had the whole suite's time.
-    waiting = [item for item in items if item.name == FOREIGN_CPU_TEST]
-    items[:] = [item for item in items if item.name != FOREIGN_CPU_TEST] + waiting
+    waiting = [item for item in items if item.get_closest_marker(BACKGROUND)]
+    items[:] = [item for item in items if not item.get_closest_marker(BACKGROUND)] + waiting
 
 
 def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
-    for item in session.items:
-        if item.name == FOREIGN_CPU_TEST:
-            item.module.start_in_background()
-            return
+    if any(item.get_closest_marker(BACKGROUND) for item in session.items):
+        import background_run  # tests/ is on the path once a test module from there is collected
+
+        background_run.start()
 
 
 def pytest_sessionfinish(session):
-    for item in session.items:
-        if item.name == FOREIGN_CPU_TEST:
-            for run in item.module.BACKGROUND:
-                run.stop()
-            return
+    background_run = sys.modules.get("background_run")
+    if background_run is not None:
+        background_run.stop()

@@ -8,24 +8,22 @@ is imported; these tests check that on this machine by imitating other processor
 - unit level: a small ensemble and a short DQN run trained in fresh processes under each of
   torch's kernel settings (ATEN_CPU_CAPABILITY default / avx2 / avx512, MKL_CBWR) give the
   same bytes, and would not without the package's pin;
-- notebook level: every notebook runs under nbval against its stored outputs as on an older
-  CPU: torch asked for AVX2 kernels, numba compiling for a generic x86-64 CPU (no AVX, no
-  FMA), numpy without its AVX-512 loops.
+- notebook level: every notebook's student edition runs under nbval against the stored outputs
+  as on an older CPU: torch asked for AVX2 kernels, numba compiling for a generic x86-64 CPU
+  (no AVX, no FMA), numpy without its AVX-512 loops. The exercise cells, left out there, are
+  compared by the session's main nbval pass on this machine's own settings.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+import background_run
 import pytest
-
-from course import TEST_ENV
+from background_run import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,12 +76,6 @@ def torch_settings() -> dict[str, dict[str, str]]:
     return settings
 
 
-def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MBRL_NATIVE_KERNELS")}
-    return {**env, **TEST_ENV, "PYTHONPATH": str(ROOT), **extra}
-
-
 # Digests already computed this session, by kernel setting (the run "as the machine chooses"
 # serves both tests below).
 DIGESTS: dict[tuple, dict] = {}
@@ -133,68 +125,8 @@ def test_importing_torch_first_warns_and_says_what_to_do():
     assert "import mbrl_helpers before torch" in out.stdout
 
 
-def foreign_cpu_env(numba_cache: str) -> dict[str, str]:
-    """This machine made to look like an older CPU to torch, numba and numpy."""
-    import numpy._core._multiarray_umath as umath  # numpy's list of its dispatched CPU targets
-
-    avx512_loops = [name for name in umath.__cpu_dispatch__ if name.startswith(("AVX512", "X86_V4"))]
-    return clean_env({
-        "ATEN_CPU_CAPABILITY": "avx2",
-        "MKL_CBWR": "AVX2",
-        "NUMBA_CPU_NAME": "generic",
-        "NUMBA_CACHE_DIR": numba_cache,  # code compiled for the generic CPU, apart from the host's
-        "NPY_DISABLE_CPU_FEATURES": " ".join(avx512_loops),
-    })
-
-
-class ForeignCpuNbval:
-    """nbval over every notebook under foreign_cpu_env, in a process of its own.
-
-    conftest.py starts it when the session's tests are collected, so it runs on the second
-    core beside the rest of the suite (the tests run one thread each, OMP_NUM_THREADS=1); the
-    test below only waits for it and reads its verdict.
-    """
-
-    def __init__(self) -> None:
-        self.numba_cache = tempfile.mkdtemp(prefix="numba-generic-")
-        self.log = tempfile.TemporaryFile(mode="w+")
-        notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-             "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg", *notebooks],
-            env=foreign_cpu_env(self.numba_cache), cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def result(self, timeout: float = 1800) -> tuple[int, str]:
-        """(exit code, output) once the run has ended."""
-        try:
-            code = self.process.wait(timeout=timeout)
-        finally:
-            self.stop()
-        self.log.seek(0)
-        output = self.log.read()
-        self.log.close()
-        return code, output
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-            self.log.close()  # stopped before its verdict was read
-        shutil.rmtree(self.numba_cache, ignore_errors=True)
-
-
-BACKGROUND: list[ForeignCpuNbval] = []
-
-
-def start_in_background() -> ForeignCpuNbval:
-    """The session's one foreign-CPU nbval run, started now if it is not running yet."""
-    if not BACKGROUND:
-        BACKGROUND.append(ForeignCpuNbval())
-    return BACKGROUND[0]
-
-
-def test_every_notebook_reproduces_its_stored_outputs_on_another_cpu():
-    code, output = start_in_background().result()
+@pytest.mark.background_notebooks
+def test_every_student_edition_reproduces_the_stored_outputs_on_another_cpu():
+    """nbval over every notebook's student edition, as an older CPU runs it (tests/background_run.py)."""
+    code, output = background_run.start().result()
     assert code == 0, "nbval under another CPU's settings:\n" + output[-6000:]

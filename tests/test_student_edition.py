@@ -4,7 +4,8 @@ Every notebook in notebooks/ is covered automatically:
 - its exercises use balanced solution markers and are followed by a check_* call;
 - its student edition runs top to bottom in a kernel, where exactly the exercise
   checks report "not implemented" and no cell fails (the rest of the notebook
-  falls back to the package's implementation);
+  falls back to the package's implementation); the run is the session's background
+  one (tests/background_run.py), which nbval also compares with the stored outputs;
 - every check_* in mbrl_helpers.course.checks is tested against a reference solution
   and at least two typical wrong answers.
 """
@@ -16,9 +17,9 @@ import re
 import sys
 from pathlib import Path
 
+import background_run
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -85,6 +86,8 @@ def test_generator_replaces_solutions_by_stubs_and_keeps_the_rest():
     assert doubled.outputs == [] and doubled.execution_count is None
     top_level = cells[4]
     assert top_level.source.startswith("# YOUR CODE HERE")
+    assert top_level.metadata["tags"] == ["raises-exception"], "Run All must go on past a top-level stub"
+    assert "tags" not in doubled.metadata, "a stub inside a function raises only when called"
     assert "Exercise 2:" in top_level.source and top_level.source.endswith("print('after')")
     assert cells[5].outputs == []  # a check in the next cell: its "Correct" is cleared too
     assert cells[6].outputs[0].text == "3\n"
@@ -152,20 +155,19 @@ def _outputs_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
 
 
+@pytest.mark.background_notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_student_edition_runs_with_only_the_exercises_not_implemented(path):
-    """Runs the student edition in a kernel (as long as the notebook itself takes)."""
-    instructor = nbformat.read(path, as_version=4)
-    student, exercises = mse.make_student_edition(instructor, path.name)
+    """Reads the student edition as the session's background run executed it (tests/background_run.py)."""
+    _, exercises = mse.make_student_edition(nbformat.read(path, as_version=4), path.name)
     if not exercises:
         pytest.skip(f"{path.name} has no exercises")  # nothing to stub: nbval runs it already
+    student = background_run.start().executed_student_edition(path.name)
     stubbed = {
         i for i, c in enumerate(student.cells) if c.cell_type == "code" and "YOUR CODE HERE" in c.source
     }
-    NotebookClient(
-        student, timeout=600, kernel_name="python3", allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    unrun = [i for i, c in enumerate(student.cells) if c.cell_type == "code" and c.execution_count is None]
+    assert not unrun, f"{path.name}: cells {unrun} of the student edition did not run"
     reported = set()
     for index, cell in enumerate(student.cells):
         if cell.cell_type != "code":

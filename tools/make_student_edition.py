@@ -17,7 +17,8 @@ exercise's solution sits between two marker lines in a code cell:
 In the student edition the lines from BEGIN to END (inclusive) become a stub
 at the same indentation that raises NotImplementedError with the hint (the
 optional `### HINT:` lines, or a general one), and that cell's outputs are
-cleared. The check after it then says "not yet: ... NotImplementedError", and
+cleared (a stub at top level is tagged `raises-exception`, so that Run All goes on past
+it). The check after it then says "not yet: ... NotImplementedError", and
 the rest of the notebook runs on the package's own implementation
 (tests/test_student_edition.py holds every notebook to that).
 
@@ -139,6 +140,12 @@ def make_student_edition(nb: nbformat.NotebookNode, name: str = "notebook") -> t
         cell.outputs = []
         cell.execution_count = None
         cell.metadata.pop("execution", None)
+        if any(line.startswith("raise NotImplementedError") for line in new_source.splitlines()):
+            # A stub at top level raises when its cell runs: with this tag Run All (JupyterLab,
+            # nbclient, nbval) goes on past it, as it does past a stub inside a function.
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")
         for hint in hints:
             exercises.append(Exercise(len(exercises) + 1, index, section, solution, hint))
         following = student.cells[index + 1] if index + 1 < len(student.cells) else None
