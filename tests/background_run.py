@@ -1,6 +1,7 @@
-"""The session's one run of every notebook's student edition, on another CPU's settings, in the background.
+"""The session's one run of every notebook's student edition: from the installed wheel, in a folder
+holding nothing else (as on Colab), on another CPU's settings, in the background.
 
-One execution of each student edition serves two checks:
+One execution of each student edition serves three checks:
 - tests/test_any_cpu.py: nbval compares every cell outside the exercises with the instructor
   notebook's stored outputs, with this machine made to look like an older CPU (torch asked for
   AVX2, numba compiling for a generic x86-64, numpy without AVX-512). The exercise cells and
@@ -9,22 +10,35 @@ One execution of each student edition serves two checks:
 - tests/test_student_edition.py: the executed student edition, kept by the plugin in
   tests/nbval_keep_outputs.py, must show each exercise reporting NotImplementedError and no
   other cell failing.
+- tests/test_installed_wheel.py: the kernel is the python of a fresh virtual environment with
+  the package's wheel installed (not editable), and the notebooks lie in a folder with nothing
+  else, as Colab runs them; if a notebook looked for results in the repository, it would fail.
+  A last cell, added for this run, prints where the kernel found mbrl_helpers.
 The instructor notebooks themselves, solutions included, are compared by the main nbval pass of
-the session, on this machine's own settings.
+the session, on this machine's own settings and the course environment.
 
 conftest.py starts the run when the session's tests are collected, so it uses the second core
 beside the rest of the suite (the tests run one thread each, OMP_NUM_THREADS=1); the tests that
 read it are moved to the end of the session and only wait for it.
+
+The wheel's environment gets the course environment's other packages (torch, numpy, Jupyter,
+pytest, ...) through a .pth file that appends the course environment's site-packages after its
+own, so nothing is downloaded and the wheel's mbrl_helpers comes first. That .pth lists folders
+only: the course environment's own .pth files (such as an editable install of this repository)
+are not run, so the repository's mbrl_helpers cannot be imported by mistake.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
+import threading
 from pathlib import Path
 
 import nbformat
@@ -34,6 +48,12 @@ from course import TEST_ENV
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MARKER = "background_notebooks"  # the tests that read this run carry @pytest.mark.background_notebooks
+WHERE_FROM = "MBRL_HELPERS_IMPORTED_FROM "
+# The last cell of each edition in this run: where the kernel found the package, and one more way
+# of reading results that no notebook's cells use at the top level.
+WHERE_FROM_CELL = ("import mbrl_helpers\nfrom mbrl_helpers.course import widgets\n"
+                   "widgets.load_imagined_grid()\n"
+                   f"print({WHERE_FROM!r} + mbrl_helpers.__file__)")
 
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student_edition as mse  # noqa: E402
@@ -44,6 +64,10 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MBRL_NATIVE_KERNELS")}
     return {**env, **TEST_ENV, "PYTHONPATH": str(ROOT), **extra}
+
+
+FOREIGN_CPU_SETTINGS = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "NUMBA_CPU_NAME", "NUMBA_CACHE_DIR",
+                        "NPY_DISABLE_CPU_FEATURES")
 
 
 def foreign_cpu_env(numba_cache: str) -> dict[str, str]:
@@ -60,33 +84,104 @@ def foreign_cpu_env(numba_cache: str) -> dict[str, str]:
     })
 
 
+def run(args: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout[-2000:] + "\n" + done.stderr[-4000:])
+        raise RuntimeError(f"{what} failed (exit {done.returncode}):\n{output}")
+    return done
+
+
+def install_wheel(tmp: Path) -> dict:
+    """Build the package's wheel, install it into a fresh venv in tmp; its python, site-packages, env."""
+    source = tmp / "source"   # a copy, so the build leaves nothing (build/, *.egg-info) in the repository
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(ROOT / "mbrl_helpers", source / "mbrl_helpers",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--wheel-dir", str(tmp / "dist"), str(source)], "building the wheel")
+    (wheel,) = (tmp / "dist").glob("mbrl_helpers-*.whl")
+
+    venv = tmp / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], "creating a virtual environment")
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    # Without PYTHONPATH: a repository on it would show pip its egg-info, and pip would skip the wheel.
+    clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+         "--no-index", str(wheel)], "installing the wheel", env=clean)
+    where = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                "asking the new environment for its site-packages")
+    site_packages = Path(where.stdout.strip())
+    course_env = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    # "zz": read after anything the wheel put there; plain folder lines, so no .pth of the course env runs.
+    (site_packages / "zz_course_environment.pth").write_text("\n".join(sorted(course_env)) + "\n")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "JUPYTER_PATH", "PYTHONSTARTUP")}
+    env.update(TEST_ENV)
+    for name, folder in (("JUPYTER_DATA_DIR", "data"), ("JUPYTER_CONFIG_DIR", "config"),
+                         ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
+        (tmp / folder).mkdir()
+        env[name] = str(tmp / folder)
+    return {"python": python, "site_packages": site_packages, "env": env, "tmp": tmp}
+
+
 class StudentEditionsOnAnotherCpu:
-    """nbval over every notebook's student edition under foreign_cpu_env, in a process of its own."""
+    """nbval over every notebook's student edition, from the wheel, under foreign_cpu_env.
+
+    The wheel is built and the run started in a thread, so that the tests go on meanwhile.
+    """
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="student-editions-"))
-        numba_cache = self.folder / "numba-generic"
         self.executed = self.folder / "executed"
-        editions = self.folder / "student"
-        editions.mkdir()
-        for path in NOTEBOOKS:
-            student, _ = mse.make_student_edition(nbformat.read(path, as_version=4), path.name)
-            nbformat.write(student, editions / path.name)
         self.log = tempfile.TemporaryFile(mode="w+")
-        env = {**foreign_cpu_env(str(numba_cache)), "MBRL_KEEP_OUTPUTS_IN": str(self.executed),
-               "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "nbval_keep_outputs",
-             "--rootdir", str(self.folder), "--nbval", "--nbval-current-env",
-             "--nbval-sanitize-with", str(ROOT / "notebooks" / "nbval_sanitize.cfg"),
-             "--nbval-cell-timeout", "600", *sorted(str(p) for p in editions.iterdir())],
-            env=env, cwd=self.folder, stdout=self.log, stderr=subprocess.STDOUT, text=True,
-        )
+        self.wheel: dict | None = None
+        self.process: subprocess.Popen | None = None
+        self.failure: BaseException | None = None
         self.verdict: tuple[int, str] | None = None
+        self.stopped = False
+        self.starting = threading.Thread(target=self._start, daemon=True)
+        self.starting.start()
+
+    def _start(self) -> None:
+        try:
+            (self.folder / "wheel").mkdir()
+            self.wheel = install_wheel(self.folder / "wheel")
+            editions = self.folder / "student"   # holds the notebooks and nothing else
+            editions.mkdir()
+            for path in NOTEBOOKS:
+                student, _ = mse.make_student_edition(nbformat.read(path, as_version=4), path.name)
+                student.cells.append(nbformat.v4.new_code_cell(WHERE_FROM_CELL))
+                nbformat.write(student, editions / path.name)
+            foreign = foreign_cpu_env(str(self.folder / "numba-generic"))
+            env = {**{k: v for k, v in self.wheel["env"].items() if k != "MBRL_NATIVE_KERNELS"},
+                   **{k: foreign[k] for k in FOREIGN_CPU_SETTINGS},
+                   "MBRL_KEEP_OUTPUTS_IN": str(self.executed),
+                   "PYTHONPATH": str(ROOT / "tests")}  # the plugin; never the repository
+            if not self.stopped:
+                self.process = subprocess.Popen(
+                    [str(self.wheel["python"]), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                     "-p", "nbval_keep_outputs", "--rootdir", str(editions), "--nbval", "--nbval-current-env",
+                     "--nbval-sanitize-with", str(ROOT / "notebooks" / "nbval_sanitize.cfg"),
+                     "--nbval-cell-timeout", "600", *sorted(str(p) for p in editions.iterdir())],
+                    env=env, cwd=editions, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+                )
+        except BaseException as error:  # noqa: BLE001 - re-raised by the tests that read the run
+            self.failure = error
+
+    def installed(self) -> dict:
+        """The fresh environment with the wheel installed: python, site_packages, env, tmp."""
+        self.starting.join()
+        if self.failure is not None:
+            raise self.failure
+        return self.wheel
 
     def result(self, timeout: float = 1800) -> tuple[int, str]:
         """(nbval's exit code, its output) once the run has ended."""
         if self.verdict is None:
+            self.installed()
             try:
                 code = self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -106,7 +201,9 @@ class StudentEditionsOnAnotherCpu:
         return nbformat.from_dict(json.loads(path.read_text()))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        self.stopped = True
+        self.starting.join()
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         if not self.log.closed:
