@@ -1,5 +1,10 @@
-"""The session's one run of every notebook's student edition: from the installed wheel, in a folder
-holding nothing else (as on Colab), on another CPU's settings, in the background.
+"""The session's notebook runs, each in a process of its own beside the unit tests.
+
+Two runs, each notebook executed once in each:
+- the instructor notebooks as committed (solutions included), under nbval in the course
+  environment on this machine's own settings: tests/test_notebooks_reproduce.py reads the verdict;
+- every notebook's student edition, from the installed wheel in a folder holding nothing else
+  (as on Colab), on another CPU's settings.
 
 One execution of each student edition serves three checks:
 - tests/test_any_cpu.py: nbval compares every cell outside the exercises with the instructor
@@ -14,12 +19,10 @@ One execution of each student edition serves three checks:
   the package's wheel installed (not editable), and the notebooks lie in a folder with nothing
   else, as Colab runs them; if a notebook looked for results in the repository, it would fail.
   A last cell, added for this run, prints where the kernel found mbrl_helpers.
-The instructor notebooks themselves, solutions included, are compared by the main nbval pass of
-the session, on this machine's own settings and the course environment.
-
-conftest.py starts the run when the session's tests are collected, so it uses the second core
-beside the rest of the suite (the tests run one thread each, OMP_NUM_THREADS=1); the tests that
-read it are moved to the end of the session and only wait for it.
+conftest.py starts both runs when the session's tests are collected, so that they use the second
+core beside the rest of the suite (the tests run one thread each, OMP_NUM_THREADS=1); the tests
+that read them are moved to the end of the session and only wait for them. To check one
+notebook by itself: `python3 course.py run -m pytest notebooks/NN_name.ipynb`.
 
 The wheel's environment gets the course environment's other packages (torch, numpy, Jupyter,
 pytest, ...) through a .pth file that appends the course environment's site-packages after its
@@ -127,20 +130,66 @@ def install_wheel(tmp: Path) -> dict:
     return {"python": python, "site_packages": site_packages, "env": env, "tmp": tmp}
 
 
-class StudentEditionsOnAnotherCpu:
+class BackgroundPytest:
+    """A pytest run in a process of its own, its output kept in a temporary file."""
+
+    def __init__(self) -> None:
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process: subprocess.Popen | None = None
+        self.verdict: tuple[int, str] | None = None
+
+    def launch(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.process = subprocess.Popen(args, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT,
+                                        text=True)
+
+    def launched(self) -> None:
+        """Return once the process is started (here at once; a subclass may prepare it first)."""
+
+    def result(self, timeout: float = 1800) -> tuple[int, str]:
+        """(pytest's exit code, its output) once the run has ended."""
+        if self.verdict is None:
+            self.launched()
+            try:
+                code = self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.stop()
+                raise
+            self.log.seek(0)
+            self.verdict = code, self.log.read()
+            self.log.close()
+        return self.verdict
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if not self.log.closed:
+            self.log.close()
+
+
+class InstructorNotebooks(BackgroundPytest):
+    """nbval over notebooks/ as committed, solutions included, in the course environment on this
+    machine's own settings (the configuration in pyproject.toml: strict, with the sanitizers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.launch([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                     *(str(p.relative_to(ROOT)) for p in NOTEBOOKS)],
+                    env={**os.environ, **TEST_ENV}, cwd=ROOT)
+
+
+class StudentEditionsOnAnotherCpu(BackgroundPytest):
     """nbval over every notebook's student edition, from the wheel, under foreign_cpu_env.
 
     The wheel is built and the run started in a thread, so that the tests go on meanwhile.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="student-editions-"))
         self.executed = self.folder / "executed"
-        self.log = tempfile.TemporaryFile(mode="w+")
         self.wheel: dict | None = None
-        self.process: subprocess.Popen | None = None
         self.failure: BaseException | None = None
-        self.verdict: tuple[int, str] | None = None
         self.stopped = False
         self.starting = threading.Thread(target=self._start, daemon=True)
         self.starting.start()
@@ -161,13 +210,12 @@ class StudentEditionsOnAnotherCpu:
                    "MBRL_KEEP_OUTPUTS_IN": str(self.executed),
                    "PYTHONPATH": str(ROOT / "tests")}  # the plugin; never the repository
             if not self.stopped:
-                self.process = subprocess.Popen(
+                self.launch(
                     [str(self.wheel["python"]), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                      "-p", "nbval_keep_outputs", "--rootdir", str(editions), "--nbval", "--nbval-current-env",
                      "--nbval-sanitize-with", str(ROOT / "notebooks" / "nbval_sanitize.cfg"),
                      "--nbval-cell-timeout", "600", *sorted(str(p) for p in editions.iterdir())],
-                    env=env, cwd=editions, stdout=self.log, stderr=subprocess.STDOUT, text=True,
-                )
+                    env=env, cwd=editions)
         except BaseException as error:  # noqa: BLE001 - re-raised by the tests that read the run
             self.failure = error
 
@@ -178,19 +226,8 @@ class StudentEditionsOnAnotherCpu:
             raise self.failure
         return self.wheel
 
-    def result(self, timeout: float = 1800) -> tuple[int, str]:
-        """(nbval's exit code, its output) once the run has ended."""
-        if self.verdict is None:
-            self.installed()
-            try:
-                code = self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.stop()
-                raise
-            self.log.seek(0)
-            self.verdict = code, self.log.read()
-            self.log.close()
-        return self.verdict
+    def launched(self) -> None:
+        self.installed()
 
     def executed_student_edition(self, name: str) -> nbformat.NotebookNode:
         """The student edition of notebooks/<name> with the outputs of the run, once it has ended."""
@@ -203,24 +240,27 @@ class StudentEditionsOnAnotherCpu:
     def stop(self) -> None:
         self.stopped = True
         self.starting.join()
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        if not self.log.closed:
-            self.log.close()
+        super().stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-RUNS: list[StudentEditionsOnAnotherCpu] = []
+RUNS: dict[str, BackgroundPytest] = {}
 
 
 def start() -> StudentEditionsOnAnotherCpu:
-    """The session's one background run, started now if it is not running yet."""
+    """The session's background runs, started now if they are not running yet; the student editions' run."""
     if not RUNS:
-        RUNS.append(StudentEditionsOnAnotherCpu())
-    return RUNS[0]
+        RUNS["instructor"] = InstructorNotebooks()
+        RUNS["student"] = StudentEditionsOnAnotherCpu()
+    return RUNS["student"]
+
+
+def instructor_notebooks() -> InstructorNotebooks:
+    """The session's background nbval run over notebooks/ as committed."""
+    start()
+    return RUNS["instructor"]
 
 
 def stop() -> None:
-    for run in RUNS:
+    for run in RUNS.values():
         run.stop()
