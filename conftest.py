@@ -34,16 +34,16 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(reason, red=True, bold=True)
 
 
-# tests/background_run.py executes every notebook's student edition in a process of its own, for
-# tests/test_any_cpu.py and tests/test_student_edition.py: start it as soon as the tests are
-# collected, so it uses the second core while the rest of the suite runs, read it last, and stop
-# it whatever happens to the session.
+# tests/background_run.py runs the notebooks, each run in a process of its own, for the tests
+# marked background_notebooks("instructor" or "student"): start the runs those tests need as soon
+# as the tests are collected, so that they use the second core while the rest of the suite runs;
+# read them last; stop them whatever happens to the session.
 BACKGROUND = "background_notebooks"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", f"{BACKGROUND}: reads the session's background run of the "
-                            "student editions (tests/background_run.py); such tests run last")
+    config.addinivalue_line("markers", f"{BACKGROUND}(kind): reads the session's background run of that "
+                            "kind (tests/background_run.py); such tests run last")
 
 
 def pytest_collection_modifyitems(items):
@@ -54,10 +54,13 @@ def pytest_collection_modifyitems(items):
 def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
-    if any(item.get_closest_marker(BACKGROUND) for item in session.items):
+    kinds = sorted({item.get_closest_marker(BACKGROUND).args[0] for item in session.items
+                    if item.get_closest_marker(BACKGROUND)})
+    if kinds:
         import background_run  # tests/ is on the path once a test module from there is collected
 
-        background_run.start()
+        for kind in kinds:
+            background_run.start(kind)
 
 
 def pytest_sessionfinish(session):

@@ -19,10 +19,11 @@ One execution of each student edition serves three checks:
   the package's wheel installed (not editable), and the notebooks lie in a folder with nothing
   else, as Colab runs them; if a notebook looked for results in the repository, it would fail.
   A last cell, added for this run, prints where the kernel found mbrl_helpers.
-conftest.py starts both runs when the session's tests are collected, so that they use the second
-core beside the rest of the suite (the tests run one thread each, OMP_NUM_THREADS=1); the tests
-that read them are moved to the end of the session and only wait for them. To check one
-notebook by itself: `python3 course.py run -m pytest notebooks/NN_name.ipynb`.
+
+conftest.py starts the runs that the collected tests need as soon as they are collected, so
+that they use the second core beside the rest of the suite (the tests run one thread each,
+OMP_NUM_THREADS=1); the tests that read them are moved to the end of the session and only wait
+for them. To check one notebook by itself: `python3 course.py run -m pytest notebooks/NN_name.ipynb`.
 
 The wheel's environment gets the course environment's other packages (torch, numpy, Jupyter,
 pytest, ...) through a .pth file that appends the course environment's site-packages after its
@@ -50,7 +51,8 @@ from course import TEST_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-MARKER = "background_notebooks"  # the tests that read this run carry @pytest.mark.background_notebooks
+# A test that reads a run is marked @pytest.mark.background_notebooks("instructor" or "student").
+MARKER = "background_notebooks"
 WHERE_FROM = "MBRL_HELPERS_IMPORTED_FROM "
 # The last cell of each edition in this run: where the kernel found the package, and one more way
 # of reading results that no notebook's cells use at the top level.
@@ -87,7 +89,7 @@ def foreign_cpu_env(numba_cache: str) -> dict[str, str]:
     })
 
 
-def run(args: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+def run_checked(args: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
     done = subprocess.run(args, capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
         output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout[-2000:] + "\n" + done.stderr[-4000:])
@@ -103,18 +105,18 @@ def install_wheel(tmp: Path) -> dict:
         shutil.copy(ROOT / name, source)
     shutil.copytree(ROOT / "mbrl_helpers", source / "mbrl_helpers",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+    run_checked([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "--wheel-dir", str(tmp / "dist"), str(source)], "building the wheel")
     (wheel,) = (tmp / "dist").glob("mbrl_helpers-*.whl")
 
     venv = tmp / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], "creating a virtual environment")
+    run_checked([sys.executable, "-m", "venv", "--without-pip", str(venv)], "creating a virtual environment")
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     # Without PYTHONPATH: a repository on it would show pip its egg-info, and pip would skip the wheel.
     clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+    run_checked([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
          "--no-index", str(wheel)], "installing the wheel", env=clean)
-    where = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    where = run_checked([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                 "asking the new environment for its site-packages")
     site_packages = Path(where.stdout.strip())
     course_env = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
@@ -158,6 +160,12 @@ class BackgroundPytest:
             self.verdict = code, self.log.read()
             self.log.close()
         return self.verdict
+
+    def failure_report(self, what: str, tail: int = 8000) -> str:
+        """For an assertion message: the run's FAILED/ERROR lines first, then the end of its output."""
+        _, output = self.result()
+        failed = "\n".join(line for line in output.splitlines() if line.startswith(("FAILED", "ERROR")))
+        return f"{what} failed:\n{failed}\n\nIts output, last part:\n{output[-tail:]}"
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -244,21 +252,15 @@ class StudentEditionsOnAnotherCpu(BackgroundPytest):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+KINDS = {"instructor": InstructorNotebooks, "student": StudentEditionsOnAnotherCpu}
 RUNS: dict[str, BackgroundPytest] = {}
 
 
-def start() -> StudentEditionsOnAnotherCpu:
-    """The session's background runs, started now if they are not running yet; the student editions' run."""
-    if not RUNS:
-        RUNS["instructor"] = InstructorNotebooks()
-        RUNS["student"] = StudentEditionsOnAnotherCpu()
-    return RUNS["student"]
-
-
-def instructor_notebooks() -> InstructorNotebooks:
-    """The session's background nbval run over notebooks/ as committed."""
-    start()
-    return RUNS["instructor"]
+def start(kind: str) -> BackgroundPytest:
+    """The session's run of this kind ("instructor" or "student"), started now if it is not yet."""
+    if kind not in RUNS:
+        RUNS[kind] = KINDS[kind]()
+    return RUNS[kind]
 
 
 def stop() -> None:

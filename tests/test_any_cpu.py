@@ -125,8 +125,9 @@ def test_importing_torch_first_warns_and_says_what_to_do():
     assert "import mbrl_helpers before torch" in out.stdout
 
 
-@pytest.mark.background_notebooks
+@pytest.mark.background_notebooks("student")
 def test_every_student_edition_reproduces_the_stored_outputs_on_another_cpu():
     """nbval over every notebook's student edition, as an older CPU runs it (tests/background_run.py)."""
-    code, output = background_run.start().result()
-    assert code == 0, "nbval under another CPU's settings:\n" + output[-6000:]
+    run = background_run.start("student")
+    code, _ = run.result()
+    assert code == 0, run.failure_report("nbval under another CPU's settings")

@@ -22,7 +22,7 @@ from background_run import NOTEBOOKS, WHERE_FROM
 @pytest.fixture(scope="module")
 def installed() -> dict:
     """The background run's fresh venv with the wheel installed: python, site_packages, env, tmp."""
-    return background_run.start().installed()
+    return background_run.start("student").installed()
 
 
 def test_the_wheel_carries_the_results_and_is_what_the_fresh_environment_imports(installed):
@@ -33,8 +33,8 @@ def test_the_wheel_carries_the_results_and_is_what_the_fresh_environment_imports
             "[str(results.results_path(n)) for n in names]]))")
     empty = installed["tmp"] / "empty"
     empty.mkdir(exist_ok=True)
-    done = background_run.run([str(installed["python"]), "-c", code], "importing the installed package",
-                              cwd=empty, env=installed["env"])
+    done = background_run.run_checked([str(installed["python"]), "-c", code],
+                                      "importing the installed package", cwd=empty, env=installed["env"])
     package, folder, files = json.loads(done.stdout)
     site_packages = installed["site_packages"]
     assert Path(package).is_relative_to(site_packages), f"mbrl_helpers came from {package}, not the wheel"
@@ -42,10 +42,10 @@ def test_the_wheel_carries_the_results_and_is_what_the_fresh_environment_imports
     assert all(Path(f).is_relative_to(site_packages) for f in files)
 
 
-@pytest.mark.background_notebooks
+@pytest.mark.background_notebooks("student")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_notebook_runs_with_only_the_installed_wheel(path, installed):
-    executed = background_run.start().executed_student_edition(path.name)
+    executed = background_run.start("student").executed_student_edition(path.name)
     last = executed.cells[-1]
     text = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream")
     errors = [f"{o.ename}: {o.evalue}" for o in last.outputs if o.output_type == "error"]

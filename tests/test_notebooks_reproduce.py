@@ -16,10 +16,11 @@ import nbformat
 import pytest
 
 
-@pytest.mark.background_notebooks
+@pytest.mark.background_notebooks("instructor")
 def test_every_notebook_reproduces_its_stored_outputs():
-    code, output = background_run.instructor_notebooks().result()
-    assert code == 0, "nbval over notebooks/:\n" + output[-8000:]
+    run = background_run.start("instructor")
+    code, output = run.result()
+    assert code == 0, run.failure_report("nbval over notebooks/")
     code_cells = sum(cell.cell_type == "code"
                      for path in background_run.NOTEBOOKS for cell in nbformat.read(path, 4).cells)
     passed = re.search(r"(\d+) passed", output)

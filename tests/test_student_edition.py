@@ -155,14 +155,14 @@ def _outputs_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
 
 
-@pytest.mark.background_notebooks
+@pytest.mark.background_notebooks("student")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_student_edition_runs_with_only_the_exercises_not_implemented(path):
     """Reads the student edition as the session's background run executed it (tests/background_run.py)."""
     _, exercises = mse.make_student_edition(nbformat.read(path, as_version=4), path.name)
     if not exercises:
         pytest.skip(f"{path.name} has no exercises")  # nothing to stub: nbval runs it already
-    student = background_run.start().executed_student_edition(path.name)
+    student = background_run.start("student").executed_student_edition(path.name)
     stubbed = {
         i for i, c in enumerate(student.cells) if c.cell_type == "code" and "YOUR CODE HERE" in c.source
     }
