@@ -222,7 +222,10 @@ def _raise_stop(signum, frame) -> None:
 
 
 def _stop_signals() -> list[int]:
-    return [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    """SIGTERM and SIGHUP where they exist, but not one that is ignored: under nohup, closing the
+    terminal (SIGHUP) must not stop the server."""
+    return [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+            if s is not None and signal.getsignal(s) != signal.SIG_IGN]
 
 
 def descendants(pid: int) -> list[int]:

@@ -286,7 +286,12 @@ def test_lab_serves_the_course_and_stops_cleanly(how, tmp_path):
     env = {**os.environ, "MBRL_SKIP_INSTALL": "1", "JUPYTER_CONFIG_DIR": str(folders["config"]),
            "JUPYTER_DATA_DIR": str(folders["data"]), "JUPYTER_RUNTIME_DIR": str(folders["runtime"]),
            "IPYTHONDIR": str(folders["ipython"])}
-    args = [sys.executable, str(ROOT / "course.py"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+    # Ctrl-C in a terminal reaches a program whose SIGINT is in its default state; a shell's
+    # background job inherits it ignored. Start course.py as from a terminal either way (exec keeps
+    # the default state, and Python then turns SIGINT into KeyboardInterrupt).
+    as_from_a_terminal = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, "
+                          "signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"]
+    args = [*as_from_a_terminal, str(ROOT / "course.py"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--LabApp.workspaces_dir={folders['workspaces']}",
             f"--LabApp.user_settings_dir={folders['settings']}", "--LabApp.news_url=",
@@ -343,3 +348,17 @@ def test_lab_serves_the_course_and_stops_cleanly(how, tmp_path):
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
     assert "JupyterLab stopped." in output
     assert port_is_free(port)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
+def test_a_hangup_ignored_as_under_nohup_stays_ignored():
+    """course.py stops the server on SIGHUP (the terminal closed), unless SIGHUP was ignored when it
+    started, as `nohup python3 course.py lab` asks."""
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        assert signal.SIGHUP not in course._stop_signals()
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        assert signal.SIGHUP in course._stop_signals()
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a subprocess")
 
 WARM_UP = """
+import signal
+# Ctrl-C raises KeyboardInterrupt, as in a Jupyter kernel, even when this test was started from a
+# shell that ignores SIGINT (a background job): the ignoring would be inherited otherwise.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import mbrl_helpers
 from mbrl_helpers.agents import dyna_mcts, dyna_q_plus, sweeping, tabular
 from mbrl_helpers.worlds import envs, simulators

@@ -231,7 +231,7 @@ def imagined_grid_figure(k: int = 16, h: int = 3, *, grid: dict | None = None) -
     """Slider callback of notebook 04: Dyna-DQN with k imagined transitions per real step
     from h-step rollouts, beside k = 0 (DQN at the same 4 updates per real step).
 
-    k: 0, 4, 16 or 64; h: 1, 3 or 5 (the values the benchmark grid holds).
+    k: 0, 16 or 64; h: 1, 3 or 5 (the values the benchmark grid holds).
     Draws precomputed curves only (well under 0.5 s).
     """
     grid = grid if grid is not None else load_imagined_grid()
