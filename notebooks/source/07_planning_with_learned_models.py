@@ -616,6 +616,12 @@ assert speedup["learned model", 16] > 5 and speedup["true model", 16] > 5
 #    never let the search try it (no infinite bonus); the noise makes every action likely enough,
 #    at the root only and only while training, so the agent keeps finding out. Evaluation runs
 #    without it.
+#    *One difference from the PUCT of Exercise 3*: the agent's search normalises each $\bar Q$
+#    over the node's own value and its visited children only (`normalise="siblings"`, the default
+#    of DeepMind's mctx library), not over the whole tree. Over the whole tree the range runs from
+#    terminal states (value 0) to long survivals (about $1/(1-\gamma) = 100$), and the small
+#    difference between pushing left and right at the root would vanish into it, leaving the
+#    choice, and so the visit counts the prior learns from, to the prior itself.
 # 3. Every 250 real steps, train the network: the prior towards the visit distribution
 #    (cross-entropy), the value towards the **Monte Carlo return** of the real episode (mean
 #    squared error, in units of $1/(1-\gamma)$).
@@ -631,6 +637,7 @@ assert speedup["learned model", 16] > 5 and speedup["true model", 16] > 5
 # %%
 defaults = alphazero.AlphaZeroConfig()
 assert (defaults.dirichlet_alpha, defaults.noise_fraction, defaults.n_simulations) == (0.3, 0.25, 32)  # as described above
+assert defaults.normalise == "siblings" and round(1 / (1 - defaults.gamma)) == 100
 imagined_runs = load_json("imagined.json")["runs"]
 az_runs = alpha_zero["runs"]                       # {variant: one run per seed}
 curves = {label: [(r["eval_steps"], r["eval_returns"]) for r in runs] for label, runs in az_runs.items()}
