@@ -280,7 +280,8 @@ class Ensemble:
         """The shared interface: step(states (B, D), actions) -> (next_states, rewards, terminated).
 
         member: "mean" (or None) averages the members (termination: mean probability > 0.5);
-        "random" uses one member drawn per state (PETS' TS1), an int uses that member only.
+        "random" uses one member drawn afresh for each state at every call (trajectory sampling
+        "TS1" of PETS, Chua et al. 2018: notebook 05), an int uses that member only.
         sample: with probabilistic members, draw from each member's Gaussian instead of its mean.
         next_states keep the dtype of states; rewards float64; terminated bool.
         """
