@@ -52,7 +52,6 @@ from course import TEST_ENV
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # A test that reads a run is marked @pytest.mark.background_notebooks("instructor" or "student").
-MARKER = "background_notebooks"
 WHERE_FROM = "MBRL_HELPERS_IMPORTED_FROM "
 # The last cell of each edition in this run: where the kernel found the package, and one more way
 # of reading results that no notebook's cells use at the top level.
@@ -106,7 +105,7 @@ def install_wheel(tmp: Path) -> dict:
     shutil.copytree(ROOT / "mbrl_helpers", source / "mbrl_helpers",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     run_checked([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--wheel-dir", str(tmp / "dist"), str(source)], "building the wheel")
+                 "--no-index", "--wheel-dir", str(tmp / "dist"), str(source)], "building the wheel")
     (wheel,) = (tmp / "dist").glob("mbrl_helpers-*.whl")
 
     venv = tmp / "venv"
@@ -115,9 +114,9 @@ def install_wheel(tmp: Path) -> dict:
     # Without PYTHONPATH: a repository on it would show pip its egg-info, and pip would skip the wheel.
     clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     run_checked([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-index", str(wheel)], "installing the wheel", env=clean)
+                 "--no-index", str(wheel)], "installing the wheel", env=clean)
     where = run_checked([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                "asking the new environment for its site-packages")
+                        "asking the new environment for its site-packages")
     site_packages = Path(where.stdout.strip())
     course_env = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     # "zz": read after anything the wheel put there; plain folder lines, so no .pth of the course env runs.
