@@ -43,6 +43,7 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -86,6 +87,14 @@ def foreign_cpu_env(numba_cache: str) -> dict[str, str]:
         "NUMBA_CACHE_DIR": numba_cache,  # code compiled for the generic CPU, apart from the host's
         "NPY_DISABLE_CPU_FEATURES": " ".join(avx512_loops),
     })
+
+
+def nbval_options() -> list[str]:
+    """pytest's options from pyproject.toml (nbval in strict mode, its sanitizers, the cell timeout),
+    with the files they name made absolute: a run outside the repository checks as the course does."""
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        options = tomllib.load(file)["tool"]["pytest"]["ini_options"]["addopts"]
+    return [str(ROOT / option) if (ROOT / option).is_file() else option for option in options]
 
 
 def run_checked(args: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
@@ -180,8 +189,7 @@ class InstructorNotebooks(BackgroundPytest):
 
     def __init__(self) -> None:
         super().__init__()
-        self.launch([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                     *(str(p.relative_to(ROOT)) for p in NOTEBOOKS)],
+        self.launch([sys.executable, "-m", "pytest", "-q", *(str(p.relative_to(ROOT)) for p in NOTEBOOKS)],
                     env={**os.environ, **TEST_ENV}, cwd=ROOT)
 
 
@@ -218,10 +226,9 @@ class StudentEditionsOnAnotherCpu(BackgroundPytest):
                    "PYTHONPATH": str(ROOT / "tests")}  # the plugin; never the repository
             if not self.stopped:
                 self.launch(
-                    [str(self.wheel["python"]), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                     "-p", "nbval_keep_outputs", "--rootdir", str(editions), "--nbval", "--nbval-current-env",
-                     "--nbval-sanitize-with", str(ROOT / "notebooks" / "nbval_sanitize.cfg"),
-                     "--nbval-cell-timeout", "600", *sorted(str(p) for p in editions.iterdir())],
+                    [str(self.wheel["python"]), "-m", "pytest", "-q", "-p", "nbval_keep_outputs",
+                     "--rootdir", str(editions), *nbval_options(),
+                     *sorted(str(p) for p in editions.iterdir())],
                     env=env, cwd=editions)
         except BaseException as error:  # noqa: BLE001 - re-raised by the tests that read the run
             self.failure = error

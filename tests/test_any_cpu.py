@@ -10,8 +10,9 @@ is imported; these tests check that on this machine by imitating other processor
   same bytes, and would not without the package's pin;
 - notebook level: every notebook's student edition runs under nbval against the stored outputs
   as on an older CPU: torch asked for AVX2 kernels, numba compiling for a generic x86-64 CPU
-  (no AVX, no FMA), numpy without its AVX-512 loops. The exercise cells, left out there, are
-  compared by the session's main nbval pass on this machine's own settings.
+  (no AVX, no FMA), numpy without its AVX-512 loops (tests/background_run.py). The exercise
+  cells, left out there, are compared by the nbval run over the instructor notebooks, on this
+  machine's own settings.
 """
 
 from __future__ import annotations
